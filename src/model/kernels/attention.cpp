@@ -1,0 +1,84 @@
+// Causal self-attention with grouped-query heads. Work is split over (batch, kv head) pairs: all
+// query heads that share a kv head run in one task, so gradients of k and v never race.
+#include <cblas.h>
+
+#include <cmath>
+
+#include "common/parallel.h"
+#include "model/kernels/kernels.h"
+
+namespace em {
+
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
+                       int64_t B, int64_t T, int64_t NH, int64_t KV, int64_t HD) {
+    const int64_t group = NH / KV, qs = NH * HD, ks = KV * HD;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
+    parallel_for(B * KV, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) {
+            int64_t b = j / KV, kh = j % KV;
+            const float *kb = k + b * T * ks + kh * HD, *vb = v + b * T * ks + kh * HD;
+            for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+                const float *qb = q + b * T * qs + h * HD;
+                float *p = att + (b * NH + h) * T * T;
+                // Full T x T scores; the softmax masks the upper triangle.
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, qb, qs, kb, ks,
+                            0.0f, p, T);
+                for (int64_t t = 0; t < T; ++t) {
+                    float *row = p + t * T;
+                    float mx = row[0];
+                    for (int64_t u = 1; u <= t; ++u) mx = std::max(mx, row[u]);
+                    float sum = 0.0f;
+                    for (int64_t u = 0; u <= t; ++u) {
+                        row[u] = std::exp(row[u] - mx);
+                        sum += row[u];
+                    }
+                    float inv = 1.0f / sum;
+                    for (int64_t u = 0; u <= t; ++u) row[u] *= inv;
+                    for (int64_t u = t + 1; u < T; ++u) row[u] = 0.0f;
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, 1.0f, p, T, vb, ks,
+                            0.0f, out + b * T * qs + h * HD, qs);
+            }
+        }
+    });
+}
+
+void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                        const float *att, const float *q, const float *k, const float *v, int64_t B,
+                        int64_t T, int64_t NH, int64_t KV, int64_t HD) {
+    const int64_t group = NH / KV, qs = NH * HD, ks = KV * HD;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
+    parallel_for(B * KV, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) {
+            int64_t b = j / KV, kh = j % KV;
+            const float *kb = k + b * T * ks + kh * HD, *vb = v + b * T * ks + kh * HD;
+            float *dkb = dk + b * T * ks + kh * HD, *dvb = dv + b * T * ks + kh * HD;
+            for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+                const float *qb = q + b * T * qs + h * HD, *dob = dout + b * T * qs + h * HD;
+                const float *p = att + (b * NH + h) * T * T;
+                float *ds = scratch + (b * NH + h) * T * T;
+                // dv += P^T dout ; dP = dout V^T
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, p, T, dob, qs,
+                            1.0f, dvb, ks);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dob, qs, vb, ks,
+                            0.0f, ds, T);
+                // softmax backward: dS = P * (dP - sum(dP * P)), zero above the diagonal.
+                for (int64_t t = 0; t < T; ++t) {
+                    const float *pr = p + t * T;
+                    float *dr = ds + t * T;
+                    float dot = 0.0f;
+                    for (int64_t u = 0; u <= t; ++u) dot += pr[u] * dr[u];
+                    for (int64_t u = 0; u <= t; ++u) dr[u] = pr[u] * (dr[u] - dot);
+                    for (int64_t u = t + 1; u < T; ++u) dr[u] = 0.0f;
+                }
+                // dq += scale dS K ; dk += scale dS^T Q
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, ds, T, kb, ks,
+                            1.0f, dq + b * T * qs + h * HD, qs);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, ds, T, qb, qs,
+                            1.0f, dkb, ks);
+            }
+        }
+    });
+}
+
+}  // namespace em

@@ -1,0 +1,66 @@
+// The model's operations, each a pair of free functions in the llm.c style: forward writes its
+// outputs (and values cached for backward); backward ACCUMULATES (+=) into the gradients of its
+// inputs and weights, so one owner zeroes gradients per step. All buffers are fp32, row-major.
+//
+// Shape letters: B batch, T time, C model width, OC output channels, NH query heads, KV key/value
+// heads, HD head dimension (C / NH), RD rotated dimensions per head (even, <= HD), F SwiGLU
+// hidden width, V vocabulary. Work is split over the thread pool (common/parallel.h) in chunks
+// that depend only on the sizes and thread count, so results are deterministic.
+#pragma once
+
+#include <cstdint>
+
+namespace em {
+
+// inp (B*T) token ids -> out (B*T, C) rows of wte (V, C).
+void embedding_forward(float *out, const int32_t *inp, const float *wte, int64_t BT, int64_t C);
+void embedding_backward(float *dwte, const float *dout, const int32_t *inp, int64_t BT, int64_t C);
+
+// out = inp * rstd * weight with rstd = 1/sqrt(mean(inp^2) + eps). out, inp (N, C); rstd (N).
+void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int64_t N,
+                     int64_t C, float eps);
+void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                      const float *weight, const float *rstd, int64_t N, int64_t C);
+
+// out (N, OC) = inp (N, C) @ weight (OC, C)^T [+ bias]. Backward: dinp += dout @ weight,
+// dweight += dout^T @ inp. dinp or dweight may be null to skip them.
+void matmul_forward(float *out, const float *inp, const float *weight, int64_t N, int64_t C,
+                    int64_t OC);
+void matmul_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                     const float *weight, int64_t N, int64_t C, int64_t OC);
+
+// Rotary embedding, in place, on the first RD dims of every head of x (B, T, H, HD), position t
+// of each sequence, "rotate half" pairing (d, d + RD/2). cos/sin tables are (T, RD/2).
+void rope_tables(float *cos_t, float *sin_t, int64_t T, int64_t RD, float theta);
+void rope_forward(float *x, const float *cos_t, const float *sin_t, int64_t B, int64_t T, int64_t H,
+                  int64_t HD, int64_t RD);
+// The rotation's transpose applied in place to the gradient dx (B, T, H, HD).
+void rope_backward(float *dx, const float *cos_t, const float *sin_t, int64_t B, int64_t T,
+                   int64_t H, int64_t HD, int64_t RD);
+
+// Causal attention with grouped keys/values. q (B, T, NH, HD), k and v (B, T, KV, HD), NH a
+// multiple of KV (query head h reads kv head h / (NH/KV)). att (B, NH, T, T) keeps the softmax
+// probabilities (zero above the diagonal); out (B, T, NH, HD).
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
+                       int64_t B, int64_t T, int64_t NH, int64_t KV, int64_t HD);
+// dq, dk, dv accumulate; scratch holds (B, NH, T, T) floats.
+void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                        const float *att, const float *q, const float *k, const float *v, int64_t B,
+                        int64_t T, int64_t NH, int64_t KV, int64_t HD);
+
+// out = silu(gate) * up, all (N, F).
+void swiglu_forward(float *out, const float *gate, const float *up, int64_t N, int64_t F);
+void swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
+                     int64_t N, int64_t F);
+
+// out += inp, both (n).
+void residual_add(float *out, const float *inp, int64_t n);
+
+// Fused softmax + cross-entropy over logits (N, V), in place: on return logits holds
+// dloss/dlogits for loss = mean over the rows with target >= 0 of -log softmax(row)[target]
+// (rows with target < 0 are ignored and get zero gradient). losses (N) gets each row's loss.
+// Returns the mean loss. With compute_grad false, logits is left untouched.
+double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets, int64_t N,
+                                     int64_t V, bool compute_grad);
+
+}  // namespace em
