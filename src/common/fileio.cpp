@@ -14,7 +14,9 @@ namespace {
 
 int64_t g_fail_after = -1;
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 std::string parent_dir(const std::string &path) {
     auto p = std::filesystem::path(path).parent_path();
@@ -34,13 +36,15 @@ Status write_all(int fd, const void *data, size_t n, const std::string &path) {
     while (n > 0) {
         size_t chunk = n;
         if (g_fail_after >= 0) {
-            if (g_fail_after == 0) return Status::error(path + ": write failed: no space left on device (injected)");
+            if (g_fail_after == 0)
+                return Status::error(path + ": write failed: no space left on device (injected)");
             chunk = std::min<size_t>(chunk, static_cast<size_t>(g_fail_after));
         }
         ssize_t w = ::write(fd, p, chunk);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return Status::error(path + ": write failed: " + errno_text() + " (check free disk space)");
+            return Status::error(path + ": write failed: " + errno_text() +
+                                 " (check free disk space)");
         }
         if (g_fail_after >= 0) g_fail_after -= w;
         p += w;
@@ -51,7 +55,9 @@ Status write_all(int fd, const void *data, size_t n, const std::string &path) {
 
 }  // namespace
 
-void io_inject_write_failure(int64_t bytes) { g_fail_after = bytes; }
+void io_inject_write_failure(int64_t bytes) {
+    g_fail_after = bytes;
+}
 
 Result<std::string> file_read(const std::string &path) {
     int fd = ::open(path.c_str(), O_RDONLY);

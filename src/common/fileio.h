@@ -21,7 +21,7 @@ Status file_write_atomic(const std::string &path, std::string_view data);
 // Streams a large file to `path + ".tmp"`; commit() fsyncs and renames it into place. An
 // AtomicFile destroyed without commit() removes its temporary file. Not copyable.
 class AtomicFile {
-public:
+  public:
     AtomicFile() = default;
     ~AtomicFile();
     AtomicFile(const AtomicFile &) = delete;
@@ -31,7 +31,7 @@ public:
     Status write(const void *data, size_t n);
     Status commit();
 
-private:
+  private:
     std::string path_, tmp_;
     int fd_ = -1;
 };

@@ -13,7 +13,7 @@ namespace em {
 namespace {
 
 class Pool {
-public:
+  public:
     ~Pool() { resize(1); }
 
     void resize(int n) {
@@ -48,7 +48,7 @@ public:
         fn_ = nullptr;
     }
 
-private:
+  private:
     void chunk(int i) {
         int64_t begin = n_ * i / parts_, end = n_ * (i + 1) / parts_;
         if (begin < end) (*fn_)(begin, end);
@@ -97,10 +97,16 @@ Pool &pool() {
 
 }  // namespace
 
-void parallel_set_threads(int n) { pool().resize(n); }
-int parallel_threads() { return pool().size(); }
+void parallel_set_threads(int n) {
+    pool().resize(n);
+}
+int parallel_threads() {
+    return pool().size();
+}
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &fn) { pool().run(n, fn); }
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &fn) {
+    pool().run(n, fn);
+}
 
 int parallel_default_threads() {
     if (const char *s = std::getenv("EMERGENCE_THREADS")) {

@@ -13,7 +13,9 @@ uint64_t splitmix64(uint64_t &x) {
     return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -41,7 +43,9 @@ uint64_t Rng::below(uint64_t n) {
     return x % n;
 }
 
-double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+    return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 float Rng::normal() {
     double u1 = uniform(), u2 = uniform();

@@ -10,7 +10,7 @@
 namespace em {
 
 class Status {
-public:
+  public:
     Status() = default;
     static Status ok() { return Status(); }
     static Status error(std::string message) { return Status(std::move(message), true); }
@@ -24,7 +24,7 @@ public:
         return failed_ ? Status::error(context + ": " + message_) : *this;
     }
 
-private:
+  private:
     Status(std::string m, bool failed) : message_(std::move(m)), failed_(failed) {}
     std::string message_;
     bool failed_ = false;
@@ -32,7 +32,7 @@ private:
 
 template <typename T>
 class Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}
     Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).is_ok()); }
 
@@ -46,7 +46,7 @@ public:
     const T *operator->() const { return &std::get<T>(v_); }
     T &operator*() & { return std::get<T>(v_); }
 
-private:
+  private:
     std::variant<T, Status> v_;
 };
 
@@ -56,14 +56,15 @@ private:
 #define EM_CONCAT(a, b) EM_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` failed.
-#define EM_TRY(expr)                                 \
-    do {                                             \
-        ::em::Status em_status_ = (expr);            \
-        if (!em_status_.is_ok()) return em_status_;  \
+#define EM_TRY(expr)                                \
+    do {                                            \
+        ::em::Status em_status_ = (expr);           \
+        if (!em_status_.is_ok()) return em_status_; \
     } while (0)
 
 // `EM_ASSIGN_OR_RETURN(auto x, f())` binds the value of a Result or returns its error.
-#define EM_ASSIGN_OR_RETURN(lhs, expr) EM_ASSIGN_OR_RETURN_IMPL(EM_CONCAT(em_result_, __LINE__), lhs, expr)
+#define EM_ASSIGN_OR_RETURN(lhs, expr) \
+    EM_ASSIGN_OR_RETURN_IMPL(EM_CONCAT(em_result_, __LINE__), lhs, expr)
 #define EM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
     auto tmp = (expr);                           \
     if (!tmp.is_ok()) return tmp.status();       \

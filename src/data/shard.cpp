@@ -30,8 +30,8 @@ T get(const unsigned char *p) {
 
 }  // namespace
 
-Status shard_write(const std::string &path, const std::vector<uint32_t> &tokens, uint32_t vocab_size,
-                   uint64_t n_docs) {
+Status shard_write(const std::string &path, const std::vector<uint32_t> &tokens,
+                   uint32_t vocab_size, uint64_t n_docs) {
     if (vocab_size == 0) return Status::error(path + ": vocab size must be positive");
     uint32_t dtype = vocab_size <= 65536 ? 2 : 4;
     std::vector<unsigned char> payload(tokens.size() * dtype);
@@ -64,7 +64,9 @@ Shard::~Shard() {
     if (map_) ::munmap(map_, map_bytes_);
 }
 
-Shard::Shard(Shard &&o) noexcept { *this = std::move(o); }
+Shard::Shard(Shard &&o) noexcept {
+    *this = std::move(o);
+}
 
 Shard &Shard::operator=(Shard &&o) noexcept {
     if (this != &o) {
@@ -95,7 +97,8 @@ Result<Shard> Shard::open(const std::string &path, bool verify_checksum) {
     }
     void *map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
-    if (map == MAP_FAILED) return Status::error(path + ": cannot map shard: " + std::strerror(errno));
+    if (map == MAP_FAILED)
+        return Status::error(path + ": cannot map shard: " + std::strerror(errno));
     Shard s;
     s.path_ = path;
     s.map_ = map;
@@ -121,8 +124,7 @@ Result<Shard> Shard::open(const std::string &path, bool verify_checksum) {
                              " tokens (" + std::to_string(expect) + " bytes) but the file has " +
                              std::to_string(bytes) + " bytes: truncated or corrupted" + fix);
     s.payload_ = h + kShardHeaderBytes;
-    if (verify_checksum &&
-        hash_fnv1a(s.payload_, bytes - kShardHeaderBytes) != s.header_.checksum)
+    if (verify_checksum && hash_fnv1a(s.payload_, bytes - kShardHeaderBytes) != s.header_.checksum)
         return Status::error(path + ": checksum mismatch: the tokens are corrupted" + fix);
     return s;
 }
@@ -133,7 +135,8 @@ void Shard::read(uint64_t begin, uint64_t n, int32_t *out) const {
 
 Result<WindowLoader> WindowLoader::open(const std::vector<std::string> &paths, int64_t T,
                                         uint64_t seed) {
-    if (paths.empty()) return Status::error("no token shards given (run `emergence tokenize` first)");
+    if (paths.empty())
+        return Status::error("no token shards given (run `emergence tokenize` first)");
     if (T < 1) return Status::error("window length must be positive");
     WindowLoader w;
     w.T_ = T;
@@ -174,7 +177,8 @@ void WindowLoader::window(uint64_t k, int32_t *out) {
     uint64_t epoch = k / n_windows_;
     if (epoch != order_epoch_) build_order(epoch);
     uint64_t id = order_[k % n_windows_];
-    size_t s = std::upper_bound(first_window_.begin(), first_window_.end(), id) - first_window_.begin() - 1;
+    size_t s = std::upper_bound(first_window_.begin(), first_window_.end(), id) -
+               first_window_.begin() - 1;
     uint64_t start = (id - first_window_[s]) * static_cast<uint64_t>(T_);
     shards_[s].read(start, static_cast<uint64_t>(T_) + 1, out);
 }

@@ -25,12 +25,12 @@ struct ShardHeader {
 };
 
 // Writes `tokens` (all < vocab_size) atomically as a shard at `path`.
-Status shard_write(const std::string &path, const std::vector<uint32_t> &tokens, uint32_t vocab_size,
-                   uint64_t n_docs);
+Status shard_write(const std::string &path, const std::vector<uint32_t> &tokens,
+                   uint32_t vocab_size, uint64_t n_docs);
 
 // A read-only memory-mapped shard. Not copyable; movable.
 class Shard {
-public:
+  public:
     Shard() = default;
     ~Shard();
     Shard(const Shard &) = delete;
@@ -51,7 +51,7 @@ public:
     void read(uint64_t begin, uint64_t n, int32_t *out) const;
     const std::string &path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     ShardHeader header_;
     void *map_ = nullptr;
@@ -64,8 +64,9 @@ private:
 // data order depends only on (shards, T, seed) and is identical across model sizes. The cursor
 // (windows drawn so far) is the only state and is saved in checkpoints.
 class WindowLoader {
-public:
-    static Result<WindowLoader> open(const std::vector<std::string> &paths, int64_t T, uint64_t seed);
+  public:
+    static Result<WindowLoader> open(const std::vector<std::string> &paths, int64_t T,
+                                     uint64_t seed);
 
     // Fills out (B, T+1) with the next B windows and advances the cursor.
     void next(int64_t B, int32_t *out);
@@ -78,7 +79,7 @@ public:
     uint64_t total_tokens() const;
     uint32_t vocab_size() const { return vocab_; }
 
-private:
+  private:
     void build_order(uint64_t epoch);
 
     std::vector<Shard> shards_;

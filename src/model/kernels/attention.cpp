@@ -21,8 +21,8 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                 const float *qb = q + b * T * qs + h * HD;
                 float *p = att + (b * NH + h) * T * T;
                 // Full T x T scores; the softmax masks the upper triangle.
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, qb, qs, kb, ks,
-                            0.0f, p, T);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, qb, qs, kb,
+                            ks, 0.0f, p, T);
                 for (int64_t t = 0; t < T; ++t) {
                     float *row = p + t * T;
                     float mx = row[0];
@@ -60,8 +60,8 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
                 // dv += P^T dout ; dP = dout V^T
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, p, T, dob, qs,
                             1.0f, dvb, ks);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dob, qs, vb, ks,
-                            0.0f, ds, T);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dob, qs, vb,
+                            ks, 0.0f, ds, T);
                 // softmax backward: dS = P * (dP - sum(dP * P)), zero above the diagonal.
                 for (int64_t t = 0; t < T; ++t) {
                     const float *pr = p + t * T;
@@ -72,8 +72,8 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
                     for (int64_t u = t + 1; u < T; ++u) dr[u] = 0.0f;
                 }
                 // dq += scale dS K ; dk += scale dS^T Q
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, ds, T, kb, ks,
-                            1.0f, dq + b * T * qs + h * HD, qs);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, ds, T, kb,
+                            ks, 1.0f, dq + b * T * qs + h * HD, qs);
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, ds, T, qb, qs,
                             1.0f, dkb, ks);
             }

@@ -7,8 +7,8 @@
 
 namespace em {
 
-double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets, int64_t N,
-                                     int64_t V, bool compute_grad) {
+double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets,
+                                     int64_t N, int64_t V, bool compute_grad) {
     int64_t counted = 0;
     for (int64_t n = 0; n < N; ++n) counted += targets[n] >= 0;
     const float inv_n = counted > 0 ? 1.0f / static_cast<float>(counted) : 0.0f;

@@ -41,8 +41,8 @@ void swiglu_forward(float *out, const float *gate, const float *up, int64_t N, i
     });
 }
 
-void swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
-                     int64_t N, int64_t F) {
+void swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                     const float *up, int64_t N, int64_t F) {
     parallel_for(N * F, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             float a = gate[i];

@@ -50,8 +50,8 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
 
 // out = silu(gate) * up, all (N, F).
 void swiglu_forward(float *out, const float *gate, const float *up, int64_t N, int64_t F);
-void swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
-                     int64_t N, int64_t F);
+void swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                     const float *up, int64_t N, int64_t F);
 
 // out += inp, both (n).
 void residual_add(float *out, const float *inp, int64_t n);
@@ -60,7 +60,7 @@ void residual_add(float *out, const float *inp, int64_t n);
 // dloss/dlogits for loss = mean over the rows with target >= 0 of -log softmax(row)[target]
 // (rows with target < 0 are ignored and get zero gradient). losses (N) gets each row's loss.
 // Returns the mean loss. With compute_grad false, logits is left untouched.
-double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets, int64_t N,
-                                     int64_t V, bool compute_grad);
+double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets,
+                                     int64_t N, int64_t V, bool compute_grad);
 
 }  // namespace em

@@ -10,7 +10,9 @@ namespace em {
 namespace {
 
 // Rows per chunk are kept at multiples of 16 so that small chunks do not fall off BLAS's fast path.
-int64_t chunk_align(int64_t n) { return n >= 64 ? 16 : 1; }
+int64_t chunk_align(int64_t n) {
+    return n >= 64 ? 16 : 1;
+}
 
 template <typename F>
 void split_rows(int64_t n, F &&fn) {

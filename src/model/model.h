@@ -1,0 +1,117 @@
+// The transformer: parameters, gradients and activations in arenas, forward and backward built
+// from the ops in kernels/kernels.h. Parameters and gradients share one layout (a table of named
+// tensors), so the optimizer updates them in one loop and checkpoints name them like Hugging
+// Face's LLaMA ("model.layers.0.self_attn.q_proj.weight", ...).
+//
+// Shape letters as in kernels.h; L layers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/config.h"
+
+namespace em {
+
+struct ParamTensor {
+    std::string name;
+    std::vector<int64_t> shape;
+    size_t offset = 0;  // in floats, into the arena
+    size_t numel = 0;
+    bool is_norm = false;
+    bool is_embedding = false;  // token embedding, or the untied output head
+};
+
+// The table of tensors and their offsets for a config; identical for params, grads and moments.
+std::vector<ParamTensor> model_param_layout(const ModelConfig &c, size_t *total_floats);
+
+// Pointers to each tensor inside one arena (params or grads).
+struct LayerWeights {
+    float *attn_norm;  // (C)
+    float *wq;         // (C, C)
+    float *wk;         // (KVD, C)
+    float *wv;         // (KVD, C)
+    float *wo;         // (C, C)
+    float *mlp_norm;   // (C)
+    float *w_gate;     // (F, C)
+    float *w_up;       // (F, C)
+    float *w_down;     // (C, F)
+};
+struct Weights {
+    float *wte;  // (V, C)
+    std::vector<LayerWeights> layers;
+    float *norm_f;   // (C)
+    float *lm_head;  // (V, C); equals wte when tied
+};
+
+// Per-layer activations kept for backward.
+struct LayerActs {
+    float *res;    // (B, T, C) residual stream entering the layer
+    float *ln1;    // (B, T, C)
+    float *rstd1;  // (B, T)
+    float *q;      // (B, T, C) after RoPE
+    float *k;      // (B, T, KVD) after RoPE
+    float *v;      // (B, T, KVD)
+    float *att;    // (B, NH, T, T)
+    float *atty;   // (B, T, C)
+    float *mid;    // (B, T, C) residual after attention
+    float *ln2;    // (B, T, C)
+    float *rstd2;  // (B, T)
+    float *gate;   // (B, T, F)
+    float *up;     // (B, T, F)
+    float *hact;   // (B, T, F)
+};
+
+class Model {
+  public:
+    explicit Model(const ModelConfig &c);
+    Model(const Model &) = delete;
+    Model &operator=(const Model &) = delete;
+
+    // Fills the parameters from seed: N(0, 0.02), residual output projections (wo, w_down)
+    // scaled by 1/sqrt(2 L), norms 1.
+    void init(uint64_t seed);
+
+    // Runs the model on inputs (B, T). With targets (B, T) (entries < 0 ignored) it computes the
+    // mean cross-entropy and returns it; then backward() may follow. Without targets, logits()
+    // holds (B, T, V) on return and the return value is 0.
+    double forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T);
+    // Accumulates d(mean loss)/d(params) into grads() for the last forward with targets.
+    void backward();
+    void zero_grad();
+
+    const ModelConfig &config() const { return cfg_; }
+    const std::vector<ParamTensor> &layout() const { return layout_; }
+    std::vector<float> &params() { return params_; }
+    const std::vector<float> &params() const { return params_; }
+    std::vector<float> &grads() { return grads_; }
+    const float *logits() const { return logits_; }  // (B, T, V) after forward without targets
+    const float *losses() const { return losses_.data(); }  // (B, T) per-position loss
+
+  private:
+    void ensure_acts(int64_t B, int64_t T);
+
+    ModelConfig cfg_;
+    std::vector<ParamTensor> layout_;
+    std::vector<float> params_, grads_;
+    Weights w_, g_;
+    std::vector<float> rope_cos_, rope_sin_;  // (max_seq, RD/2)
+
+    // Activations for the current (B, T), one arena.
+    int64_t B_ = 0, T_ = 0;
+    std::vector<float> acts_;
+    std::vector<LayerActs> la_;
+    float *res_final_ = nullptr, *lnf_ = nullptr, *rstdf_ = nullptr, *logits_ = nullptr;
+    float *tmp_ = nullptr;  // (B, T, C) projection outputs
+    // Gradient buffers reused across layers.
+    float *dres_ = nullptr, *dln_ = nullptr, *dq_ = nullptr, *dk_ = nullptr, *dv_ = nullptr;
+    float *datty_ = nullptr, *dgate_ = nullptr, *dup_ = nullptr, *dhact_ = nullptr,
+          *dscratch_ = nullptr;
+    std::vector<int32_t> inputs_, targets_;
+    std::vector<float> losses_;
+    bool have_targets_ = false;
+};
+
+}  // namespace em
