@@ -138,7 +138,6 @@ Status file_append_line(const std::string &path, std::string_view line) {
     std::string s(line);
     s.push_back('\n');
     Status st = write_all(fd, s.data(), s.size(), path);
-    if (st.is_ok()) ::fsync(fd);
     ::close(fd);
     return st;
 }

@@ -36,7 +36,8 @@ class AtomicFile {
     int fd_ = -1;
 };
 
-// Appends one line to `path` (creating it) and fsyncs: the per-run metrics log.
+// Appends one line to `path` (creating it), without fsync: for logs whose durable point is a
+// later atomic write (the metrics log is truncated back to the last checkpoint on resume).
 Status file_append_line(const std::string &path, std::string_view line);
 
 // Test hook: the next writes fail once `bytes` more bytes have been written (negative: never).

@@ -106,50 +106,53 @@ void Model::ensure_acts(int64_t B, int64_t T) {
     if (B == B_ && T == T_) return;
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
     const int64_t V = cfg_.vocab_size, BT = B * T, L = cfg_.n_layers;
-    const size_t per_layer =
-        static_cast<size_t>(BT * (6 * C + 2 * KVD + 3 * F + 2) + B * NH * T * T);
-    const size_t rest =
-        static_cast<size_t>(BT * (2 * C + 1 + V + C) +  // res_final, lnf, rstdf, logits, tmp
-                            BT * (3 * C + 2 * KVD + 3 * F) + B * NH * T * T);
-    acts_.assign(per_layer * static_cast<size_t>(L) + rest, 0.0f);
-    float *p = acts_.data();
+    // Two passes over the same carving: the first measures, the second hands out pointers.
+    float *base = nullptr;
+    int64_t used = 0;
     auto take = [&](int64_t n) {
-        float *r = p;
-        p += n;
+        float *r = base ? base + used : nullptr;
+        used += n;
         return r;
     };
-    la_.resize(static_cast<size_t>(L));
-    for (auto &a : la_) {
-        a.res = take(BT * C);
-        a.ln1 = take(BT * C);
-        a.rstd1 = take(BT);
-        a.q = take(BT * C);
-        a.k = take(BT * KVD);
-        a.v = take(BT * KVD);
-        a.att = take(B * NH * T * T);
-        a.atty = take(BT * C);
-        a.mid = take(BT * C);
-        a.ln2 = take(BT * C);
-        a.rstd2 = take(BT);
-        a.gate = take(BT * F);
-        a.up = take(BT * F);
-        a.hact = take(BT * F);
+    for (int pass = 0; pass < 2; ++pass) {
+        if (pass == 1) {
+            acts_.assign(static_cast<size_t>(used), 0.0f);
+            base = acts_.data();
+            used = 0;
+        }
+        la_.resize(static_cast<size_t>(L));
+        for (auto &a : la_) {
+            a.res = take(BT * C);
+            a.ln1 = take(BT * C);
+            a.rstd1 = take(BT);
+            a.q = take(BT * C);
+            a.k = take(BT * KVD);
+            a.v = take(BT * KVD);
+            a.att = take(B * NH * T * T);
+            a.atty = take(BT * C);
+            a.mid = take(BT * C);
+            a.ln2 = take(BT * C);
+            a.rstd2 = take(BT);
+            a.gate = take(BT * F);
+            a.up = take(BT * F);
+            a.hact = take(BT * F);
+        }
+        res_final_ = take(BT * C);
+        lnf_ = take(BT * C);
+        rstdf_ = take(BT);
+        logits_ = take(BT * V);
+        tmp_ = take(BT * C);
+        dres_ = take(BT * C);
+        dln_ = take(BT * C);
+        dq_ = take(BT * C);
+        dk_ = take(BT * KVD);
+        dv_ = take(BT * KVD);
+        datty_ = take(BT * C);
+        dgate_ = take(BT * F);
+        dup_ = take(BT * F);
+        dhact_ = take(BT * F);
+        dscratch_ = take(B * NH * T * T);
     }
-    res_final_ = take(BT * C);
-    lnf_ = take(BT * C);
-    rstdf_ = take(BT);
-    logits_ = take(BT * V);
-    tmp_ = take(BT * C);
-    dres_ = take(BT * C);
-    dln_ = take(BT * C);
-    dq_ = take(BT * C);
-    dk_ = take(BT * KVD);
-    dv_ = take(BT * KVD);
-    datty_ = take(BT * C);
-    dgate_ = take(BT * F);
-    dup_ = take(BT * F);
-    dhact_ = take(BT * F);
-    dscratch_ = take(B * NH * T * T);
     losses_.assign(static_cast<size_t>(BT), 0.0f);
     B_ = B;
     T_ = T;

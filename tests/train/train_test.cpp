@@ -1,0 +1,123 @@
+// Training end to end on a synthetic language: the loss falls toward its known floor, runs are
+// deterministic, and a config's mistakes are reported clearly.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/fileio.h"
+#include "tests/train/fixtures.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/trainer.h"
+
+namespace em {
+namespace {
+
+using testing::make_temp_dir;
+using testing::small_config;
+using testing::write_bigram_shards;
+
+std::vector<double> losses_of(const std::string &metrics) {
+    std::vector<double> out;
+    std::ifstream in(metrics);
+    std::string line;
+    while (std::getline(in, line))
+        out.push_back(nlohmann::json::parse(line)["train_loss"].get<double>());
+    return out;
+}
+
+TEST(Train, LossFallsTowardTheLanguagesEntropy) {
+    std::string dir = make_temp_dir("falls");
+    write_bigram_shards(dir + "/shards", 64, 2);
+    auto cfg = train_config_load(small_config(dir, "", 16 * 32 * 150));
+    ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
+    TrainOptions o;
+    o.on_step = [](const TrainProgress &) {};
+    Status s = train_run(*cfg, o);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    auto l = losses_of(dir + "/run/metrics.jsonl");
+    ASSERT_EQ(l.size(), 150u);
+    EXPECT_NEAR(l.front(), std::log(64.0), 0.3);  // starts near uniform
+    EXPECT_LT(l.back(),
+              std::log(64.0) - 2.0);  // ends far below uniform: log(2) = 0.69 is the floor
+    EXPECT_GT(l.back(), std::log(2.0) - 0.05);
+    EXPECT_FALSE(checkpoint_list(dir + "/run").empty());
+}
+
+TEST(Train, SameSeedAndThreadsGiveIdenticalLossCurve) {
+    std::vector<std::vector<double>> curves;
+    for (int i = 0; i < 2; ++i) {
+        std::string dir = make_temp_dir("det" + std::to_string(i));
+        write_bigram_shards(dir + "/shards", 64, 2);
+        auto cfg = train_config_load(small_config(dir));
+        ASSERT_TRUE(cfg.is_ok());
+        TrainOptions o;
+        o.on_step = [](const TrainProgress &) {};
+        ASSERT_TRUE(train_run(*cfg, o).is_ok());
+        curves.push_back(losses_of(dir + "/run/metrics.jsonl"));
+    }
+    ASSERT_EQ(curves[0].size(), 40u);
+    EXPECT_EQ(curves[0], curves[1]);
+}
+
+TEST(Train, ConfigErrorsNameTheKeyAndTheFix) {
+    std::string dir = make_temp_dir("cfgerr");
+    write_bigram_shards(dir + "/shards", 64, 2);
+    auto check = [&](const std::string &extra, const std::string &want) {
+        std::string p = small_config(dir, extra);
+        auto r = train_config_load(p);
+        ASSERT_FALSE(r.is_ok()) << extra;
+        EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+        EXPECT_NE(r.status().message().find("run.toml"), std::string::npos) << r.status().message();
+    };
+    check("learning_rate = 0.1\n", "unknown key 'learning_rate'");
+    check("grad_accum = \"big\"\n", "must be an integer");
+    check("tokens = 5\n", "less than one step");
+    check("schedule = \"linear\"\n", "unknown (use cosine, constant or wsd)");
+    // Impossible shape.
+    std::ofstream(dir + "/shape.toml") << "[data]\ntrain=[\"shards\"]\nval=[\"shards\"]\n[model]"
+                                          "\nd_model = 30\nn_heads = 4\n[train]\ntokens=100000\n";
+    auto r = train_config_load(dir + "/shape.toml");
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("not divisible by n_heads"), std::string::npos)
+        << r.status().message();
+}
+
+TEST(Train, MissingShardIsReported) {
+    std::string dir = make_temp_dir("noshard");
+    std::filesystem::create_directories(dir + "/shards");
+    auto cfg = train_config_load(small_config(dir));
+    ASSERT_TRUE(cfg.is_ok());
+    Status s = train_run(*cfg, {});
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("no train_*.bin shards"), std::string::npos) << s.message();
+}
+
+TEST(Train, NonFiniteLossStopsTheRun) {
+    std::string dir = make_temp_dir("nan");
+    write_bigram_shards(dir + "/shards", 64, 2);
+    auto cfg =
+        train_config_load(small_config(dir, "lr = 1e30\nwarmup_fraction = 0.0\ngrad_clip = 0.0\n"));
+    ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
+    ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
+    TrainOptions o;
+    o.on_step = [](const TrainProgress &) {};
+    Status s = train_run(*cfg, o);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("not finite"), std::string::npos) << s.message();
+}
+
+TEST(Train, ExistingRunNeedsResume) {
+    std::string dir = make_temp_dir("exist");
+    write_bigram_shards(dir + "/shards", 64, 2);
+    auto cfg = train_config_load(small_config(dir));
+    TrainOptions o;
+    o.on_step = [](const TrainProgress &) {};
+    ASSERT_TRUE(train_run(*cfg, o).is_ok());
+    Status s = train_run(*cfg, o);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("--resume"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace em
