@@ -22,7 +22,9 @@ class Pool {
         stop_workers();
         size_ = n;
         stopping_ = false;
-        for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { worker(i); });
+        // New workers start from the current generation so they wait for the next region.
+        for (int i = 1; i < n; ++i)
+            workers_.emplace_back([this, i, g = generation_] { worker(i, g); });
     }
     int size() const { return size_; }
 
@@ -54,8 +56,7 @@ class Pool {
         if (begin < end) (*fn_)(begin, end);
     }
 
-    void worker(int index) {
-        uint64_t seen = 0;
+    void worker(int index, uint64_t seen) {
         for (;;) {
             {
                 std::unique_lock<std::mutex> lock(mu_);
