@@ -19,11 +19,10 @@ void train_main(const TrainArgs &a) {
     TrainConfig cfg = check(train_config_load(a.config));
     if (a.threads > 0) cfg.threads = a.threads;
     ParamCounts pc = model_param_counts(cfg.model);
-    std::fprintf(stderr,
-                 "run %s: %lld non-embedding parameters (%lld total), %lld steps of %lld tokens\n",
-                 cfg.out_dir.c_str(), static_cast<long long>(pc.non_embedding),
-                 static_cast<long long>(pc.total), static_cast<long long>(cfg.total_steps()),
-                 static_cast<long long>(cfg.tokens_per_step()));
+    std::printf("run %s: %lld non-embedding parameters (%lld total), %lld steps of %lld tokens\n",
+                cfg.out_dir.c_str(), static_cast<long long>(pc.non_embedding),
+                static_cast<long long>(pc.total), static_cast<long long>(cfg.total_steps()),
+                static_cast<long long>(cfg.tokens_per_step()));
     TrainOptions opts;
     opts.resume = a.resume;
     check(train_run(cfg, opts));
