@@ -140,8 +140,19 @@ TEST_P(Kernels, RopeRotatesPairsAndBackwardIsTranspose) {
     check_fd(x, dx, f, "dx");
 }
 
-TEST_P(Kernels, AttentionMatchesNaiveAndFiniteDifferences) {
-    const int64_t B = 2, T = 6, NH = 4, KV = 2, HD = 4;
+struct AttnShape {
+    int64_t B, T, NH, KV, HD;
+};
+
+// T = 6 fits one causal block; T = 150 spans three (the last one partial).
+class Attention : public ::testing::TestWithParam<std::tuple<int, AttnShape>> {
+  protected:
+    void SetUp() override { parallel_set_threads(std::get<0>(GetParam())); }
+    void TearDown() override { parallel_set_threads(1); }
+};
+
+TEST_P(Attention, MatchesNaiveAndFiniteDifferences) {
+    const auto [B, T, NH, KV, HD] = std::get<1>(GetParam());
     auto q = randn(B * T * NH * HD, 9), k = randn(B * T * KV * HD, 10),
          v = randn(B * T * KV * HD, 11);
     auto R = randn(B * T * NH * HD, 12);
@@ -242,6 +253,10 @@ TEST_P(Kernels, CrossEntropyMatchesNaiveAndFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, Kernels, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Shapes, Attention,
+                         ::testing::Combine(::testing::Values(1, 2),
+                                            ::testing::Values(AttnShape{2, 6, 4, 2, 4},
+                                                              AttnShape{1, 150, 2, 1, 8})));
 
 }  // namespace
 }  // namespace em

@@ -53,8 +53,8 @@ class Llama:
         freq = self.cfg["rope_theta"] ** (-2.0 * i / rd)
         ang = torch.arange(T, dtype=torch.float64)[:, None] * freq[None, :]
         # The engine stores its tables in float32.
-        cos = torch.cos(ang).float().double()[None, :, None, :]
-        sin = torch.sin(ang).float().double()[None, :, None, :]
+        cos = torch.cos(ang).float().to(x.dtype)[None, :, None, :]
+        sin = torch.sin(ang).float().to(x.dtype)[None, :, None, :]
         a, b, rest = x[..., :half], x[..., half:rd], x[..., rd:]
         return torch.cat([a * cos - b * sin, b * cos + a * sin, rest], dim=-1)
 

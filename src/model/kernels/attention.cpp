@@ -2,12 +2,18 @@
 // query heads that share a kv head run in one task, so gradients of k and v never race.
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/parallel.h"
 #include "model/kernels/kernels.h"
 
 namespace em {
+namespace {
+
+constexpr int64_t kBlock = 64;  // query rows per causal block
+
+}  // namespace
 
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        int64_t B, int64_t T, int64_t NH, int64_t KV, int64_t HD) {
@@ -20,24 +26,29 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
             for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
                 const float *qb = q + b * T * qs + h * HD;
                 float *p = att + (b * NH + h) * T * T;
-                // Full T x T scores; the softmax masks the upper triangle.
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, qb, qs, kb,
-                            ks, 0.0f, p, T);
-                for (int64_t t = 0; t < T; ++t) {
-                    float *row = p + t * T;
-                    float mx = row[0];
-                    for (int64_t u = 1; u <= t; ++u) mx = std::max(mx, row[u]);
-                    float sum = 0.0f;
-                    for (int64_t u = 0; u <= t; ++u) {
-                        row[u] = std::exp(row[u] - mx);
-                        sum += row[u];
+                // Query blocks [t0, t1) only need keys [0, t1): the upper triangle is never
+                // computed.
+                for (int64_t t0 = 0; t0 < T; t0 += kBlock) {
+                    const int64_t t1 = std::min(T, t0 + kBlock), n = t1 - t0;
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, t1, HD, scale,
+                                qb + t0 * qs, qs, kb, ks, 0.0f, p + t0 * T, T);
+                    for (int64_t t = t0; t < t1; ++t) {
+                        float *row = p + t * T;
+                        float mx = row[0];
+                        for (int64_t u = 1; u <= t; ++u) mx = std::max(mx, row[u]);
+                        float sum = 0.0f;
+                        for (int64_t u = 0; u <= t; ++u) {
+                            row[u] = std::exp(row[u] - mx);
+                            sum += row[u];
+                        }
+                        float inv = 1.0f / sum;
+                        for (int64_t u = 0; u <= t; ++u) row[u] *= inv;
+                        for (int64_t u = t + 1; u < T; ++u) row[u] = 0.0f;
                     }
-                    float inv = 1.0f / sum;
-                    for (int64_t u = 0; u <= t; ++u) row[u] *= inv;
-                    for (int64_t u = t + 1; u < T; ++u) row[u] = 0.0f;
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, t1, 1.0f,
+                                p + t0 * T, T, vb, ks, 0.0f, out + b * T * qs + t0 * qs + h * HD,
+                                qs);
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, 1.0f, p, T, vb, ks,
-                            0.0f, out + b * T * qs + h * HD, qs);
             }
         }
     });
@@ -57,25 +68,30 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
                 const float *qb = q + b * T * qs + h * HD, *dob = dout + b * T * qs + h * HD;
                 const float *p = att + (b * NH + h) * T * T;
                 float *ds = scratch + (b * NH + h) * T * T;
-                // dv += P^T dout ; dP = dout V^T
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, p, T, dob, qs,
-                            1.0f, dvb, ks);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dob, qs, vb,
-                            ks, 0.0f, ds, T);
-                // softmax backward: dS = P * (dP - sum(dP * P)), zero above the diagonal.
-                for (int64_t t = 0; t < T; ++t) {
-                    const float *pr = p + t * T;
-                    float *dr = ds + t * T;
-                    float dot = 0.0f;
-                    for (int64_t u = 0; u <= t; ++u) dot += pr[u] * dr[u];
-                    for (int64_t u = 0; u <= t; ++u) dr[u] = pr[u] * (dr[u] - dot);
-                    for (int64_t u = t + 1; u < T; ++u) dr[u] = 0.0f;
+                for (int64_t t0 = 0; t0 < T; t0 += kBlock) {
+                    const int64_t t1 = std::min(T, t0 + kBlock), n = t1 - t0;
+                    const float *pb = p + t0 * T, *dob_t = dob + t0 * qs;
+                    float *db = ds + t0 * T;
+                    // dv[0:t1] += P^T dout ; dP = dout V[0:t1]^T
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, HD, n, 1.0f, pb, T,
+                                dob_t, qs, 1.0f, dvb, ks);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, t1, HD, 1.0f, dob_t, qs,
+                                vb, ks, 0.0f, db, T);
+                    // softmax backward: dS = P * (dP - sum(dP * P)), zero above the diagonal.
+                    for (int64_t t = t0; t < t1; ++t) {
+                        const float *pr = p + t * T;
+                        float *dr = ds + t * T;
+                        float dot = 0.0f;
+                        for (int64_t u = 0; u <= t; ++u) dot += pr[u] * dr[u];
+                        for (int64_t u = 0; u <= t; ++u) dr[u] = pr[u] * (dr[u] - dot);
+                        for (int64_t u = t + 1; u < t1; ++u) dr[u] = 0.0f;
+                    }
+                    // dq[blk] += scale dS K[0:t1] ; dk[0:t1] += scale dS^T Q[blk]
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, t1, scale, db, T,
+                                kb, ks, 1.0f, dq + b * T * qs + t0 * qs + h * HD, qs);
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, HD, n, scale, db, T,
+                                qb + t0 * qs, qs, 1.0f, dkb, ks);
                 }
-                // dq += scale dS K ; dk += scale dS^T Q
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, ds, T, kb,
-                            ks, 1.0f, dq + b * T * qs + h * HD, qs);
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, ds, T, qb, qs,
-                            1.0f, dkb, ks);
             }
         }
     });

@@ -25,12 +25,13 @@ double crossentropy_forward_backward(float *logits, float *losses, const int32_t
             float mx = row[0];
             for (int64_t v = 1; v < V; ++v) mx = std::max(mx, row[v]);
             double sum = 0.0;
-            for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v] - mx));
+            // Single-precision exponentials (the vectorizable part), summed in double.
+            for (int64_t v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
             double lse = std::log(sum) + mx;
             losses[n] = static_cast<float>(lse - row[y]);
             if (compute_grad) {
-                for (int64_t v = 0; v < V; ++v)
-                    row[v] = static_cast<float>(std::exp(row[v] - lse)) * inv_n;
+                const float lse_f = static_cast<float>(lse);
+                for (int64_t v = 0; v < V; ++v) row[v] = std::exp(row[v] - lse_f) * inv_n;
                 row[y] -= inv_n;
             }
         }
