@@ -2,6 +2,8 @@
 #include "model/safetensors.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +42,29 @@ Status safetensors_write(const std::string &path, const std::vector<StTensor> &t
         EM_TRY(f.write(t.data, 4 * n));
     }
     return f.commit();
+}
+
+Result<std::map<std::string, std::string>> safetensors_read_metadata(const std::string &path) {
+    std::FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) return Status::error(path + ": cannot open: " + std::strerror(errno));
+    uint64_t hlen = 0;
+    std::string header;
+    bool ok = std::fread(&hlen, 8, 1, f) == 1 && hlen < (uint64_t{1} << 30);
+    if (ok) {
+        header.resize(hlen);
+        ok = std::fread(header.data(), 1, hlen, f) == hlen;
+    }
+    std::fclose(f);
+    if (!ok) return Status::error(path + ": truncated safetensors header");
+    std::map<std::string, std::string> out;
+    try {
+        auto h = nlohmann::json::parse(header);
+        if (h.contains("__metadata__"))
+            for (auto &[k, v] : h["__metadata__"].items()) out[k] = v.get<std::string>();
+    } catch (const std::exception &e) {
+        return Status::error(path + ": header is not valid JSON: " + e.what());
+    }
+    return out;
 }
 
 Result<StFile> safetensors_read(const std::string &path) {

@@ -31,6 +31,9 @@ struct StFile {
     std::map<std::string, Entry> tensors;
 };
 
+// Reads only the header's "__metadata__" map (cheap for large files; the data is not verified).
+Result<std::map<std::string, std::string>> safetensors_read_metadata(const std::string &path);
+
 // Reads and validates the whole file; errors name the file and what is wrong with it.
 Result<StFile> safetensors_read(const std::string &path);
 

@@ -1,0 +1,242 @@
+// Study configuration and planning; see config.h.
+#include "study/config.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "common/toml_util.h"
+
+namespace em {
+namespace {
+
+Status read_model_keys(TomlReader &r, ModelConfig &m) {
+    r.get("d_model", m.d_model);
+    r.get("n_layers", m.n_layers);
+    r.get("n_heads", m.n_heads);
+    r.get("n_kv_heads", m.n_kv_heads);
+    r.get("ffn_hidden", m.ffn_hidden);
+    r.get("rope_theta", m.rope_theta);
+    r.get("rope_fraction", m.rope_fraction);
+    r.get("norm_eps", m.norm_eps);
+    r.get("tie_embeddings", m.tie_embeddings);
+    return Status::ok();
+}
+
+}  // namespace
+
+std::string study_format_count(int64_t n) {
+    char buf[32];
+    auto fmt = [&](double v, const char *unit) {
+        if (std::fabs(v - std::round(v)) < 1e-9)
+            std::snprintf(buf, sizeof buf, "%.0f%s", v, unit);
+        else
+            std::snprintf(buf, sizeof buf, "%.3g%s", v, unit);
+    };
+    if (n >= 1'000'000'000)
+        fmt(n / 1e9, "B");
+    else if (n >= 1'000'000)
+        fmt(n / 1e6, "M");
+    else if (n >= 1000)
+        fmt(n / 1e3, "k");
+    else
+        fmt(static_cast<double>(n), "");
+    return buf;
+}
+
+ModelConfig study_shape_for_params(int64_t target, int64_t head_dim, int64_t aspect,
+                                   const ModelConfig &base) {
+    ModelConfig best = base;
+    double best_err = 1e300;
+    for (int64_t L = 1; L <= 48; ++L) {
+        int64_t d = std::max<int64_t>(head_dim, (aspect * L + head_dim / 2) / head_dim * head_dim);
+        ModelConfig m = base;
+        m.d_model = d;
+        m.n_layers = L;
+        m.n_heads = d / head_dim;
+        if (m.n_kv_heads <= 0 || m.n_heads % m.n_kv_heads != 0) m.n_kv_heads = m.n_heads;
+        m.ffn_hidden = 0;
+        double err = std::fabs(std::log(static_cast<double>(model_param_counts(m).non_embedding) /
+                                        static_cast<double>(target)));
+        if (err < best_err) {
+            best_err = err;
+            best = m;
+        }
+    }
+    return best;
+}
+
+Result<StudyConfig> study_config_load(const std::string &path) {
+    EM_ASSIGN_OR_RETURN(toml::table root, toml_parse_file(path));
+    StudyConfig c;
+    c.path = path;
+    int64_t seed = 1;
+    TomlReader top(root, path);
+    top.get("name", c.name);
+    top.get("seed", seed);
+    top.get("threads", c.threads);
+    for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "size"})
+        top.known(k);
+    EM_TRY(top.finish());
+    c.seed = static_cast<uint64_t>(seed);
+    auto table = [&](const char *k) -> const toml::table * {
+        const toml::node *n = root.get(k);
+        return n ? n->as_table() : nullptr;
+    };
+    for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint"})
+        if (root.get(k) && !table(k))
+            return Status::error(path + ": '" + k + "' must be a table ([" + k + "])");
+    if (auto *t = table("corpus")) {
+        TomlReader r(*t, path + " [corpus]");
+        r.get("sources", c.corpus_sources);
+        r.get("val_fraction", c.val_fraction);
+        r.get("skills", c.skills);
+        r.known("weights");
+        EM_TRY(r.finish());
+        if (const toml::node *w = t->get("weights")) {
+            const toml::table *wt = w->as_table();
+            if (!wt)
+                return Status::error(path +
+                                     " [corpus]: 'weights' must be a table of source = weight");
+            for (const auto &[k, v] : *wt) {
+                auto d = v.value<double>();
+                if (!d || *d < 0)
+                    return Status::error(path + " [corpus.weights]: weight of '" +
+                                         std::string(k.str()) + "' must be a number >= 0");
+                c.corpus_weights[std::string(k.str())] = *d;
+            }
+        }
+    }
+    if (auto *t = table("tokenizer")) {
+        TomlReader r(*t, path + " [tokenizer]");
+        r.get("vocab_size", c.vocab_size);
+        r.get("character_coverage", c.character_coverage);
+        r.get("sample_bytes", c.tokenizer_sample_bytes);
+        EM_TRY(r.finish());
+    }
+    if (auto *t = table("tasks")) {
+        TomlReader r(*t, path + " [tasks]");
+        r.get("suite", c.tasks);
+        r.get("names", c.task_names);
+        r.get("limit", c.eval_limit);
+        EM_TRY(r.finish());
+    }
+    ModelConfig base;
+    base.rope_fraction = 0.5;  // as the paper's models
+    if (auto *t = table("model")) {
+        TomlReader r(*t, path + " [model]");
+        EM_TRY(read_model_keys(r, base));
+        EM_TRY(r.finish());
+    }
+    TrainConfig &tr = c.train;
+    if (auto *t = table("train")) {
+        TomlReader r(*t, path + " [train]");
+        r.get("batch_size", tr.batch_size);
+        r.get("seq_len", tr.seq_len);
+        r.get("lr", tr.lr);
+        r.get("min_lr_ratio", tr.min_lr_ratio);
+        r.get("warmup_fraction", tr.warmup_fraction);
+        r.get("schedule", tr.schedule);
+        r.get("beta1", tr.adamw.beta1);
+        r.get("beta2", tr.adamw.beta2);
+        r.get("weight_decay", tr.adamw.weight_decay);
+        r.get("grad_clip", tr.grad_clip);
+        r.get("val_windows", tr.val_windows);
+        r.get("budgets", c.budgets);
+        EM_TRY(r.finish());
+    }
+    if (auto *t = table("checkpoint")) {
+        TomlReader r(*t, path + " [checkpoint]");
+        r.get("log", c.checkpoint_log);
+        r.get("every_fraction", c.checkpoint_every_fraction);
+        EM_TRY(r.finish());
+    }
+    const toml::node *sz = root.get("size");
+    const toml::array *arr = sz ? sz->as_array() : nullptr;
+    if (!arr || arr->empty())
+        return Status::error(path + ": no [[size]] entries (add at least one model size)");
+    for (size_t i = 0; i < arr->size(); ++i) {
+        const toml::table *st = (*arr)[i].as_table();
+        std::string where = path + " [[size]] #" + std::to_string(i + 1);
+        if (!st) return Status::error(where + ": must be a table");
+        StudySize s;
+        s.model = base;
+        TomlReader r(*st, where);
+        r.get("name", s.name);
+        r.get("lr", s.lr);
+        r.get("budgets", s.budgets);
+        r.get("params", s.target_params);
+        int64_t head_dim = 32, aspect = 64;
+        r.get("head_dim", head_dim);
+        r.get("aspect", aspect);
+        EM_TRY(read_model_keys(r, s.model));
+        EM_TRY(r.finish());
+        if (s.name.empty())
+            return Status::error(where +
+                                 ": 'name' is required (a short run-name prefix such as \"s1\")");
+        for (const auto &o : c.sizes)
+            if (o.name == s.name)
+                return Status::error(where + ": size name '" + s.name + "' is used twice");
+        if (s.target_params > 0) {
+            if (head_dim < 2 || aspect < 1)
+                return Status::error(where + ": head_dim must be >= 2 and aspect >= 1");
+            s.model = study_shape_for_params(s.target_params, head_dim, aspect, s.model);
+        }
+        if (s.budgets.empty()) s.budgets = c.budgets;
+        if (s.budgets.empty())
+            return Status::error(where +
+                                 ": no token budgets (set [train] budgets or this size's budgets)");
+        s.model.vocab_size = std::max<int64_t>(c.vocab_size, 2);
+        s.model.max_seq = tr.seq_len;
+        EM_TRY(model_config_validate(s.model).with_context(where));
+        c.sizes.push_back(s);
+    }
+    if (c.vocab_size < 64)
+        return Status::error(path + " [tokenizer]: vocab_size must be at least 64");
+    if (c.eval_limit < 0) return Status::error(path + " [tasks]: limit must be >= 0");
+    if (!(c.checkpoint_every_fraction > 0 && c.checkpoint_every_fraction <= 1))
+        return Status::error(path + " [checkpoint]: every_fraction must lie in (0, 1]");
+    // Validate every planned run now, so a bad combination fails before hours of work.
+    for (const auto &run : study_plan_runs(c, "/nonexistent", c.vocab_size)) {
+        TrainConfig t = run.train;
+        t.train_shards = {"x"};
+        t.val_shards = {"x"};
+        EM_TRY(train_config_validate(t).with_context(path + ": run " + run.name));
+    }
+    return c;
+}
+
+std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &dir,
+                                      int64_t vocab_size) {
+    std::vector<StudyRun> runs;
+    for (const auto &s : c.sizes) {
+        for (int64_t budget : s.budgets) {
+            StudyRun r;
+            r.size = s.name;
+            r.name = s.name + "-" + study_format_count(budget);
+            TrainConfig t = c.train;
+            t.model = s.model;
+            t.model.vocab_size = vocab_size;
+            t.model.max_seq = t.seq_len;
+            t.tokens = budget;
+            if (s.lr > 0) t.lr = s.lr;
+            t.seed = c.seed;
+            t.data_seed = c.seed;  // one data order for every run of the study
+            t.threads = c.threads;
+            t.out_dir = dir + "/runs/" + r.name;
+            t.train_shards = {dir + "/shards"};
+            t.val_shards = {dir + "/shards"};
+            t.log_every = 1000000;
+            int64_t steps = t.total_steps();
+            t.checkpoint_every = std::max<int64_t>(
+                1, static_cast<int64_t>(
+                       std::llround(c.checkpoint_every_fraction * static_cast<double>(steps))));
+            t.checkpoint_log = c.checkpoint_log;
+            r.train = t;
+            r.params = model_param_counts(t.model).non_embedding;
+            runs.push_back(r);
+        }
+    }
+    return runs;
+}
+
+}  // namespace em

@@ -1,0 +1,177 @@
+// SQLite ledger and directory lock; see ledger.h.
+#include "study/ledger.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace em {
+
+Ledger::~Ledger() {
+    if (db_) sqlite3_close(db_);
+}
+
+Status Ledger::exec(const std::string &sql) {
+    char *err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string m = err ? err : "unknown error";
+        sqlite3_free(err);
+        return Status::error(path_ + ": " + m +
+                             " (delete the ledger; it is rebuilt from the study's files)");
+    }
+    return Status::ok();
+}
+
+Status Ledger::open(const std::string &path) {
+    path_ = path;
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK)
+        return Status::error(path + ": cannot open the ledger: " + sqlite3_errmsg(db_));
+    sqlite3_busy_timeout(db_, 5000);
+    return exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "CREATE TABLE IF NOT EXISTS stage(name TEXT PRIMARY KEY, status TEXT, seconds REAL, "
+        "updated TEXT);"
+        "CREATE TABLE IF NOT EXISTS run(name TEXT PRIMARY KEY, params INTEGER, tokens INTEGER, "
+        "steps_done INTEGER,"
+        " steps_total INTEGER, status TEXT, seconds REAL, updated TEXT);"
+        "CREATE TABLE IF NOT EXISTS checkpoint(run TEXT, step INTEGER, tokens_seen INTEGER, "
+        "val_loss REAL,"
+        " PRIMARY KEY(run, step));"
+        "CREATE TABLE IF NOT EXISTS evaluation(run TEXT, step INTEGER, status TEXT, seconds REAL,"
+        " PRIMARY KEY(run, step));");
+}
+
+namespace {
+
+struct Stmt {
+    sqlite3_stmt *s = nullptr;
+    ~Stmt() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+#define EM_SQL_PREPARE(stmt, sql)                                        \
+    Stmt stmt;                                                           \
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt.s, nullptr) != SQLITE_OK) \
+        return Status::error(path_ + ": " + sqlite3_errmsg(db_));
+
+#define EM_SQL_STEP(stmt)                    \
+    if (sqlite3_step(stmt.s) != SQLITE_DONE) \
+        return Status::error(path_ + ": " + sqlite3_errmsg(db_));
+
+Status Ledger::stage_set(const std::string &stage, const std::string &status, double seconds) {
+    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO stage VALUES(?, ?, ?, datetime('now'))");
+    sqlite3_bind_text(st.s, 1, stage.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st.s, 2, status.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st.s, 3, seconds);
+    EM_SQL_STEP(st);
+    return Status::ok();
+}
+
+Status Ledger::run_set(const std::string &run, int64_t params, int64_t tokens, int64_t steps_done,
+                       int64_t steps_total, const std::string &status, double seconds) {
+    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO run VALUES(?, ?, ?, ?, ?, ?, ?, datetime('now'))");
+    sqlite3_bind_text(st.s, 1, run.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, 2, params);
+    sqlite3_bind_int64(st.s, 3, tokens);
+    sqlite3_bind_int64(st.s, 4, steps_done);
+    sqlite3_bind_int64(st.s, 5, steps_total);
+    sqlite3_bind_text(st.s, 6, status.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st.s, 7, seconds);
+    EM_SQL_STEP(st);
+    return Status::ok();
+}
+
+Status Ledger::checkpoint_set(const std::string &run, int64_t step, int64_t tokens_seen,
+                              double val_loss) {
+    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO checkpoint VALUES(?, ?, ?, ?)");
+    sqlite3_bind_text(st.s, 1, run.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, 2, step);
+    sqlite3_bind_int64(st.s, 3, tokens_seen);
+    sqlite3_bind_double(st.s, 4, val_loss);
+    EM_SQL_STEP(st);
+    return Status::ok();
+}
+
+Status Ledger::eval_set(const std::string &run, int64_t step, const std::string &status,
+                        double seconds) {
+    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO evaluation VALUES(?, ?, ?, ?)");
+    sqlite3_bind_text(st.s, 1, run.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, 2, step);
+    sqlite3_bind_text(st.s, 3, status.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st.s, 4, seconds);
+    EM_SQL_STEP(st);
+    return Status::ok();
+}
+
+Result<std::vector<Ledger::StageRow>> Ledger::stages() {
+    std::vector<StageRow> out;
+    Stmt st;
+    if (sqlite3_prepare_v2(db_, "SELECT name, status, seconds FROM stage ORDER BY rowid", -1, &st.s,
+                           nullptr) != SQLITE_OK)
+        return Status::error(path_ + ": " + sqlite3_errmsg(db_));
+    while (sqlite3_step(st.s) == SQLITE_ROW) {
+        StageRow r;
+        r.name = reinterpret_cast<const char *>(sqlite3_column_text(st.s, 0));
+        r.status = reinterpret_cast<const char *>(sqlite3_column_text(st.s, 1));
+        r.seconds = sqlite3_column_double(st.s, 2);
+        out.push_back(r);
+    }
+    return out;
+}
+
+Result<std::vector<Ledger::RunRow>> Ledger::runs() {
+    std::vector<RunRow> out;
+    Stmt st;
+    const char *sql =
+        "SELECT r.name, r.status, r.params, r.tokens, r.steps_done, r.steps_total, r.seconds,"
+        " (SELECT COUNT(*) FROM checkpoint c WHERE c.run = r.name),"
+        " (SELECT COUNT(*) FROM evaluation e WHERE e.run = r.name AND e.status = 'done')"
+        " FROM run r ORDER BY r.params, r.tokens";
+    if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK)
+        return Status::error(path_ + ": " + sqlite3_errmsg(db_));
+    while (sqlite3_step(st.s) == SQLITE_ROW) {
+        RunRow r;
+        r.name = reinterpret_cast<const char *>(sqlite3_column_text(st.s, 0));
+        r.status = reinterpret_cast<const char *>(sqlite3_column_text(st.s, 1));
+        r.params = sqlite3_column_int64(st.s, 2);
+        r.tokens = sqlite3_column_int64(st.s, 3);
+        r.steps_done = sqlite3_column_int64(st.s, 4);
+        r.steps_total = sqlite3_column_int64(st.s, 5);
+        r.seconds = sqlite3_column_double(st.s, 6);
+        r.checkpoints = sqlite3_column_int64(st.s, 7);
+        r.evaluated = sqlite3_column_int64(st.s, 8);
+        out.push_back(r);
+    }
+    return out;
+}
+
+StudyLock::~StudyLock() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+Status StudyLock::acquire(const std::string &dir) {
+    std::string path = dir + "/.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+        return Status::error(path + ": cannot create the study lock: " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = {};
+        ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+        std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+        ::close(fd_);
+        fd_ = -1;
+        return Status::error(dir + ": another emergence study is running on this directory (pid " +
+                             pid + "); wait for it or stop it first");
+    }
+    std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+        // The pid is only informative; the flock is the lock.
+    }
+    return Status::ok();
+}
+
+}  // namespace em
