@@ -1,0 +1,168 @@
+// Collapse of runs onto one curve against loss, compute or parameters; see collapse.h.
+#include "analysis/collapse.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "common/rng.h"
+
+namespace em {
+namespace {
+
+std::vector<GroupResidual> residuals_by(const std::vector<double> &key,
+                                        const std::vector<double> &res, double &share) {
+    std::map<double, std::pair<int64_t, double>> acc;
+    double total = 0, mean = 0;
+    for (double r : res) mean += r;
+    mean /= static_cast<double>(res.size());
+    for (size_t i = 0; i < res.size(); ++i) {
+        auto &a = acc[key[i]];
+        a.first += 1, a.second += res[i];
+        total += (res[i] - mean) * (res[i] - mean);
+    }
+    std::vector<GroupResidual> out;
+    double between = 0;
+    for (auto &[k, a] : acc) {
+        double m = a.second / static_cast<double>(a.first);
+        out.push_back({k, a.first, m});
+        between += static_cast<double>(a.first) * (m - mean) * (m - mean);
+    }
+    share = total > 0 ? between / total : 0.0;
+    return out;
+}
+
+// Between-group sum of squares of residuals inside bins; labels are group ids.
+double between_within_bins(const std::vector<std::vector<size_t>> &bins,
+                           const std::vector<int> &label, const std::vector<double> &res,
+                           int n_labels, std::vector<double> &sum, std::vector<double> &cnt) {
+    double stat = 0;
+    for (const auto &b : bins) {
+        std::fill(sum.begin(), sum.end(), 0.0);
+        std::fill(cnt.begin(), cnt.end(), 0.0);
+        double tot = 0;
+        for (size_t i : b) sum[label[i]] += res[i], cnt[label[i]] += 1, tot += res[i];
+        double m = tot / static_cast<double>(b.size());
+        for (int g = 0; g < n_labels; ++g)
+            if (cnt[g] > 0) stat += cnt[g] * (sum[g] / cnt[g] - m) * (sum[g] / cnt[g] - m);
+    }
+    return stat;
+}
+
+PermutationTest permutation_test(const std::vector<double> &x, const std::vector<double> &key,
+                                 const std::vector<double> &res, const CollapseOptions &opt,
+                                 uint64_t salt) {
+    PermutationTest t;
+    size_t n = x.size();
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+    std::map<double, int> ids;
+    for (double k : key) ids.emplace(k, 0);
+    int n_labels = 0;
+    for (auto &kv : ids) kv.second = n_labels++;
+    std::vector<int> label(n);
+    for (size_t i = 0; i < n; ++i) label[i] = ids[key[i]];
+    // Equal-count bins along the axis; keep those where at least two groups meet.
+    int64_t n_bins =
+        std::max<int64_t>(1, std::min<int64_t>(opt.bins, static_cast<int64_t>(n) / 10));
+    std::vector<std::vector<size_t>> bins;
+    for (int64_t b = 0; b < n_bins; ++b) {
+        size_t lo = n * static_cast<size_t>(b) / static_cast<size_t>(n_bins);
+        size_t hi = n * static_cast<size_t>(b + 1) / static_cast<size_t>(n_bins);
+        std::vector<size_t> bin(order.begin() + static_cast<long>(lo),
+                                order.begin() + static_cast<long>(hi));
+        int first = bin.empty() ? -1 : label[bin[0]];
+        bool mixed = false;
+        for (size_t i : bin) mixed |= label[i] != first;
+        if (mixed) bins.push_back(std::move(bin));
+    }
+    t.bins = static_cast<int64_t>(bins.size());
+    if (bins.empty()) {
+        t.p = std::nan("");
+        t.stat = t.effect = std::nan("");
+        return t;
+    }
+    std::vector<double> sum(n_labels), cnt(n_labels);
+    t.stat = between_within_bins(bins, label, res, n_labels, sum, cnt);
+    double within = 0;
+    for (const auto &b : bins) {
+        double m = 0;
+        for (size_t i : b) m += res[i];
+        m /= static_cast<double>(b.size());
+        for (size_t i : b) within += (res[i] - m) * (res[i] - m);
+    }
+    t.effect = within > 0 ? t.stat / within : 0.0;
+    Rng rng(opt.seed ^ (salt * 0xD1B54A32D192ED03ULL));
+    std::vector<int> perm = label;
+    int64_t ge = 0;
+    for (int64_t r = 0; r < opt.permutations; ++r) {
+        for (const auto &b : bins)  // Fisher-Yates within the bin
+            for (size_t j = b.size(); j > 1; --j) {
+                // Multiply-shift draw in [0, j): its bias (j / 2^32) is far below the test's
+                // resolution.
+                size_t k = static_cast<size_t>(((rng.next_u64() >> 32) * j) >> 32);
+                std::swap(perm[b[j - 1]], perm[b[k]]);
+            }
+        if (between_within_bins(bins, perm, res, n_labels, sum, cnt) >= t.stat * (1 - 1e-12)) ++ge;
+    }
+    t.p = static_cast<double>(1 + ge) / static_cast<double>(1 + opt.permutations);
+    return t;
+}
+
+}  // namespace
+
+CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &opt) {
+    CollapseResult out;
+    size_t n = in.loss.size();
+    if (n == 0) return out;
+    double mean = 0;
+    for (double v : in.value) mean += v;
+    mean /= static_cast<double>(n);
+    double tss = 0;
+    for (double v : in.value) tss += (v - mean) * (v - mean);
+    const char *names[3] = {"loss", "log_compute", "log_params"};
+    for (int a = 0; a < 3; ++a) {
+        CollapseAxis ax;
+        ax.axis = names[a];
+        ax.x.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            if (a == 0)
+                ax.x[i] = in.loss[i];
+            else if (a == 1)
+                ax.x[i] = std::log(6.0 * in.params[i] * std::max(in.tokens_seen[i], 1.0));
+            else
+                ax.x[i] = std::log(in.params[i]);
+        }
+        // Better performance comes with lower loss, more compute, more parameters.
+        bool increasing = (a == 0) ? in.sign < 0 : in.sign > 0;
+        ax.fit = isotonic_fit(ax.x, in.value, {}, increasing);
+        std::vector<double> res(n);
+        double rss = 0;
+        for (size_t i = 0; i < n; ++i) {
+            res[i] = in.value[i] - ax.fit.fitted[i];
+            rss += res[i] * res[i];
+        }
+        ax.r2 = tss > 0 ? 1.0 - rss / tss : 0.0;
+        ax.residual_var = rss / static_cast<double>(n);
+        ax.by_size = residuals_by(in.params, res, ax.size_share);
+        ax.by_budget = residuals_by(in.tokens, res, ax.budget_share);
+        if (a < 2) {
+            ax.size_test = permutation_test(ax.x, in.params, res, opt, 2 * a + 1);
+            ax.budget_test = permutation_test(ax.x, in.tokens, res, opt, 2 * a + 2);
+        } else {
+            ax.size_test.p = ax.budget_test.p = std::nan("");
+            ax.size_test.stat = ax.size_test.effect = ax.budget_test.stat = ax.budget_test.effect =
+                std::nan("");
+        }
+        out.axes.push_back(std::move(ax));
+    }
+    size_t best = 0;
+    for (size_t a = 1; a < out.axes.size(); ++a)
+        if (out.axes[a].r2 > out.axes[best].r2) best = a;
+    out.best_axis = out.axes[best].axis;
+    return out;
+}
+
+}  // namespace em

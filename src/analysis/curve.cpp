@@ -1,0 +1,373 @@
+// Maximum-likelihood fits of the rise model; see curve.h and docs/analysis.md.
+#include "analysis/curve.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace em {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kExpLo = 0.25, kExpHi = 2.0;
+constexpr double kProbEps = 1e-9;
+constexpr int kOnsetGrid = 33, kExpGrid = 8;
+
+struct Profile {
+    double ll = -INFINITY;
+    double a = 0, c = 0, rss = 0;
+};
+
+double gauss_ll(double rss, double n) {
+    double var = std::max(rss / n, 1e-30);
+    return -0.5 * n * (std::log(2.0 * kPi * var) + 1.0);
+}
+
+double binom_ll_terms(double k, double n, double mu) {
+    mu = std::clamp(mu, kProbEps, 1.0 - kProbEps);
+    return k * std::log(mu) + (n - k) * std::log(1.0 - mu);
+}
+
+// Totals over all groups, shared by every profile evaluation.
+struct Totals {
+    double w = 0, sy = 0, syy = 0;
+    std::vector<double> k_prefix, n_prefix;  // binomial: sums over groups [0, g)
+};
+
+Totals totals_of(const CurveStats &s) {
+    Totals t;
+    for (size_t g = 0; g < s.w.size(); ++g) t.w += s.w[g], t.sy += s.sy[g], t.syy += s.syy[g];
+    if (s.binomial) {
+        t.k_prefix.assign(s.k.size() + 1, 0.0);
+        t.n_prefix.assign(s.n.size() + 1, 0.0);
+        for (size_t g = 0; g < s.k.size(); ++g) {
+            t.k_prefix[g + 1] = t.k_prefix[g] + s.k[g];
+            t.n_prefix[g + 1] = t.n_prefix[g] + s.n[g];
+        }
+    }
+    return t;
+}
+
+// Maximizes the likelihood over amplitude (and plateau) at a fixed onset and exponent.
+// log(onset - loss) of the groups below the onset; a grid row shares them across exponents.
+void onset_logs(const CurveStats &s, double onset, std::vector<double> &lg) {
+    size_t m =
+        static_cast<size_t>(std::lower_bound(s.loss.begin(), s.loss.end(), onset) - s.loss.begin());
+    lg.resize(m);
+    for (size_t g = 0; g < m; ++g) lg[g] = std::log(onset - s.loss[g]);
+}
+
+Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vector<double> &lg,
+                          double p, std::vector<double> &x) {
+    size_t m = lg.size();
+    x.resize(m);
+    for (size_t g = 0; g < m; ++g) x[g] = std::exp(p * lg[g]);
+    Profile out;
+    if (!s.binomial) {
+        double sx = 0, sxx = 0, sxy = 0;
+        for (size_t g = 0; g < m; ++g) {
+            sx += s.w[g] * x[g];
+            sxx += s.w[g] * x[g] * x[g];
+            sxy += x[g] * s.sy[g];
+        }
+        double a = 0, c = s.baseline, rss;
+        if (!s.plateau_free) {
+            double sxr = sxy - c * sx;
+            if (sxx > 0) a = sxr / sxx;
+            if (s.sign * a < 0) a = 0;
+            rss = (t.syy - 2 * c * t.sy + c * c * t.w) - 2 * a * sxr + a * a * sxx;
+        } else {
+            double det = t.w * sxx - sx * sx;
+            if (det > 1e-12 * t.w * sxx && sxx > 0) {
+                c = (sxx * t.sy - sx * sxy) / det;
+                a = (t.w * sxy - sx * t.sy) / det;
+            }
+            if (s.sign * a < 0 || !(det > 1e-12 * t.w * sxx && sxx > 0)) {
+                a = 0;
+                c = t.sy / t.w;
+            }
+            rss = t.syy - 2 * c * t.sy - 2 * a * sxy + c * c * t.w + 2 * c * a * sx + a * a * sxx;
+        }
+        out.a = a, out.c = c, out.rss = std::max(rss, 0.0);
+        out.ll = gauss_ll(out.rss, s.n_obs);
+        return out;
+    }
+    // Binomial: the log-likelihood is concave in a; Newton steps inside the feasible interval.
+    double c = s.baseline;
+    double xmax = 0, num = 0, den = 0;
+    for (size_t g = 0; g < m; ++g) {
+        xmax = std::max(xmax, x[g]);
+        num += x[g] * (s.k[g] - c * s.n[g]);
+        den += s.n[g] * x[g] * x[g];
+    }
+    double lo = 0, hi = 0;
+    if (xmax > 0) {
+        if (s.sign > 0)
+            hi = (1.0 - kProbEps - c) / xmax;
+        else
+            lo = -(c - kProbEps) / xmax;
+    }
+    hi = std::max(hi, 0.0), lo = std::min(lo, 0.0);
+    double a = den > 0 ? std::clamp(num / den, lo, hi) : 0.0;
+    for (int it = 0; it < 12 && xmax > 0; ++it) {
+        double g1 = 0, g2 = 0;
+        for (size_t g = 0; g < m; ++g) {
+            double mu = std::clamp(c + a * x[g], kProbEps, 1.0 - kProbEps);
+            double u = s.k[g] / mu, v = (s.n[g] - s.k[g]) / (1.0 - mu);
+            g1 += x[g] * (u - v);
+            g2 -= x[g] * x[g] * (u / mu + v / (1.0 - mu));
+        }
+        if (!(g2 < 0)) break;
+        double next = std::clamp(a - g1 / g2, lo, hi);
+        bool done = std::fabs(next - a) <= 1e-12 + 1e-8 * std::fabs(a);
+        a = next;
+        if (done) break;
+    }
+    // Groups at or above the onset all sit at the plateau: one term from the suffix sums.
+    double ll =
+        binom_ll_terms(t.k_prefix.back() - t.k_prefix[m], t.n_prefix.back() - t.n_prefix[m], c);
+    for (size_t g = 0; g < m; ++g)
+        if (s.w[g] != 0) ll += binom_ll_terms(s.k[g], s.n[g], c + a * x[g]);
+    out.a = a, out.c = c, out.ll = ll + s.log_binom_const;
+    return out;
+}
+
+Profile profile_eval(const CurveStats &s, const Totals &t, double onset, double p,
+                     std::vector<double> &lg, std::vector<double> &x) {
+    onset_logs(s, onset, lg);
+    return profile_from_logs(s, t, lg, p, x);
+}
+
+// Maximizes f on [lo, hi] by golden-section search; returns the best point seen.
+template <typename F>
+double golden_max(F f, double lo, double hi, int iters, double &best_val) {
+    const double r = 0.6180339887498949;
+    double a = lo, b = hi;
+    double x1 = b - r * (b - a), x2 = a + r * (b - a);
+    double f1 = f(x1), f2 = f(x2);
+    double best_x = f1 >= f2 ? x1 : x2;
+    best_val = std::max(f1, f2);
+    for (int i = 0; i < iters; ++i) {
+        if (f1 >= f2) {
+            b = x2, x2 = x1, f2 = f1;
+            x1 = b - r * (b - a);
+            f1 = f(x1);
+        } else {
+            a = x1, x1 = x2, f1 = f2;
+            x2 = a + r * (b - a);
+            f2 = f(x2);
+        }
+        if (f1 > best_val) best_val = f1, best_x = x1;
+        if (f2 > best_val) best_val = f2, best_x = x2;
+    }
+    return best_x;
+}
+
+// Nelder-Mead maximization of f(u, v) from (u, v) with initial steps (du, dv); updates (u, v) and
+// `best` in place. Stops when the simplex's spread in u falls below `tol` or after `max_evals`.
+template <typename F>
+void simplex_max(F f, double &u, double &v, double du, double dv, double tol, int max_evals,
+                 double &best) {
+    struct Vtx {
+        double u, v, f;
+    };
+    Vtx s[3] = {{u, v, best}, {u + du, v, 0}, {u, v + dv, 0}};
+    s[1].f = f(s[1].u, s[1].v);
+    s[2].f = f(s[2].u, s[2].v);
+    int evals = 2;
+    while (evals < max_evals) {
+        std::sort(s, s + 3, [](const Vtx &a, const Vtx &b) { return a.f > b.f; });
+        double spread = std::max(std::fabs(s[1].u - s[0].u), std::fabs(s[2].u - s[0].u));
+        double vspread = std::max(std::fabs(s[1].v - s[0].v), std::fabs(s[2].v - s[0].v));
+        if (spread < tol && vspread < 1e-6) break;
+        double cu = 0.5 * (s[0].u + s[1].u), cv = 0.5 * (s[0].v + s[1].v);
+        Vtx r{2 * cu - s[2].u, 2 * cv - s[2].v, 0};
+        r.f = f(r.u, r.v), ++evals;
+        if (r.f > s[0].f) {
+            Vtx e{3 * cu - 2 * s[2].u, 3 * cv - 2 * s[2].v, 0};
+            e.f = f(e.u, e.v), ++evals;
+            s[2] = e.f > r.f ? e : r;
+        } else if (r.f > s[1].f) {
+            s[2] = r;
+        } else {
+            Vtx c{0.5 * (cu + s[2].u), 0.5 * (cv + s[2].v), 0};
+            c.f = f(c.u, c.v), ++evals;
+            if (c.f > s[2].f) {
+                s[2] = c;
+            } else {
+                for (int i = 1; i < 3; ++i) {
+                    s[i].u = 0.5 * (s[0].u + s[i].u), s[i].v = 0.5 * (s[0].v + s[i].v);
+                    s[i].f = f(s[i].u, s[i].v), ++evals;
+                }
+            }
+        }
+    }
+    std::sort(s, s + 3, [](const Vtx &a, const Vtx &b) { return a.f > b.f; });
+    if (s[0].f > best) best = s[0].f, u = s[0].u, v = s[0].v;
+}
+
+}  // namespace
+
+double CurveParams::eval(double loss) const {
+    double d = onset - loss;
+    if (d <= 0 || amplitude == 0) return plateau;
+    return plateau + sign * amplitude * std::pow(d, exponent);
+}
+
+CurveGroups curve_groups_build(const std::vector<double> &loss, double width) {
+    CurveGroups out;
+    size_t n = loss.size();
+    out.group_of.assign(n, 0);
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return loss[a] < loss[b]; });
+    double first = 0;
+    int32_t g = -1;
+    for (size_t i = 0; i < n; ++i) {
+        double l = loss[order[i]];
+        if (g < 0 || l - first > width) ++g, first = l;
+        out.group_of[order[i]] = g;
+    }
+    out.count = g + 1;
+    return out;
+}
+
+CurveStats curve_stats(const CurveData &data, const CurveGroups &groups,
+                       const std::vector<double> &mult, const std::vector<double> &values) {
+    CurveStats s;
+    size_t G = static_cast<size_t>(groups.count);
+    s.loss.assign(G, 0.0);
+    s.w.assign(G, 0.0), s.sy.assign(G, 0.0), s.syy.assign(G, 0.0);
+    s.binomial = data.binomial;
+    s.plateau_free = data.plateau_free && !data.binomial;
+    s.baseline = data.baseline;
+    s.sign = data.sign;
+    if (s.binomial) s.k.assign(G, 0.0), s.n.assign(G, 0.0);
+    std::vector<double> count(G, 0.0);
+    for (size_t i = 0; i < data.loss.size(); ++i) {
+        size_t g = static_cast<size_t>(groups.group_of[i]);
+        s.loss[g] += data.loss[i];
+        count[g] += 1;
+        double m = mult.empty() ? 1.0 : mult[i];
+        if (m == 0) continue;
+        double y = values.empty() ? data.value[i] : values[i];
+        s.w[g] += m, s.sy[g] += m * y, s.syy[g] += m * y * y;
+        s.n_obs += m;
+        if (s.binomial) {
+            double nn = data.n[i], kk = std::clamp(y, 0.0, 1.0) * nn;
+            s.k[g] += m * kk, s.n[g] += m * nn;
+            s.log_binom_const +=
+                m * (std::lgamma(nn + 1) - std::lgamma(kk + 1) - std::lgamma(nn - kk + 1));
+        }
+    }
+    for (size_t g = 0; g < G; ++g) s.loss[g] /= count[g];
+    return s;
+}
+
+CurveFit curve_fit(const CurveStats &s, double onset_lo, double onset_hi) {
+    Totals t = totals_of(s);
+    std::vector<double> x, lg;
+    const double lp_lo = std::log(kExpLo), lp_hi = std::log(kExpHi);
+    bool pinned = !(onset_hi > onset_lo);
+    int n_onset = pinned ? 1 : kOnsetGrid;
+    double best = -INFINITY, best_onset = onset_lo, best_lp = 0;
+    for (int i = 0; i < n_onset; ++i) {
+        double onset = pinned ? onset_lo : onset_lo + (onset_hi - onset_lo) * i / (n_onset - 1);
+        onset_logs(s, onset, lg);
+        for (int j = 0; j < kExpGrid; ++j) {
+            double lp = lp_lo + (lp_hi - lp_lo) * j / (kExpGrid - 1);
+            double ll = profile_from_logs(s, t, lg, std::exp(lp), x).ll;
+            if (ll > best) best = ll, best_onset = onset, best_lp = lp;
+        }
+    }
+    // Refine from the best grid cell. The onset and the exponent trade off along a narrow ridge
+    // (a later onset with a larger exponent looks alike), so a simplex search follows the ridge
+    // where alternating one-dimensional searches would stall.
+    double cell = pinned ? 0.0 : (onset_hi - onset_lo) / (n_onset - 1);
+    double lp_cell = (lp_hi - lp_lo) / (kExpGrid - 1);
+    auto objective = [&](double on, double lp) {
+        on = std::clamp(on, onset_lo, onset_hi);
+        lp = std::clamp(lp, lp_lo, lp_hi);
+        return profile_eval(s, t, on, std::exp(lp), lg, x).ll;
+    };
+    if (pinned) {
+        double val;
+        double lp = golden_max([&](double l) { return objective(best_onset, l); },
+                               std::max(lp_lo, best_lp - lp_cell),
+                               std::min(lp_hi, best_lp + lp_cell), 20, val);
+        if (val > best) best = val, best_lp = lp;
+    } else {
+        double val = best;
+        simplex_max(objective, best_onset, best_lp, 0.5 * cell, 0.5 * lp_cell,
+                    1e-6 * (onset_hi - onset_lo), 120, val);
+        best_onset = std::clamp(best_onset, onset_lo, onset_hi);
+        best_lp = std::clamp(best_lp, lp_lo, lp_hi);
+        best = val;
+    }
+    Profile pr = profile_eval(s, t, best_onset, std::exp(best_lp), lg, x);
+    CurveFit fit;
+    fit.params.plateau = pr.c;
+    fit.params.onset = best_onset;
+    fit.params.amplitude = s.sign * pr.a;
+    fit.params.exponent = std::exp(best_lp);
+    fit.params.sign = s.sign;
+    fit.loglik = pr.ll;
+    fit.sigma = s.binomial ? 0.0 : std::sqrt(pr.rss / s.n_obs);
+    fit.k = (pinned ? 0 : 1) + 2 + (s.plateau_free ? 1 : 0) + (s.binomial ? 0 : 1);
+    fit.n_obs = s.n_obs;
+    return fit;
+}
+
+CurveFit curve_fit_flat(const CurveStats &s) {
+    Totals t = totals_of(s);
+    CurveFit fit;
+    fit.params.sign = s.sign;
+    fit.params.plateau = s.plateau_free ? t.sy / t.w : s.baseline;
+    fit.params.onset = s.loss.empty() ? 0.0 : s.loss.front();
+    fit.loglik = curve_loglik(s, fit.params);
+    if (!s.binomial) {
+        double c = fit.params.plateau;
+        fit.sigma = std::sqrt(std::max(t.syy - 2 * c * t.sy + c * c * t.w, 0.0) / s.n_obs);
+    }
+    fit.k = (s.plateau_free ? 1 : 0) + (s.binomial ? 0 : 1);
+    fit.n_obs = s.n_obs;
+    return fit;
+}
+
+double curve_loglik(const CurveStats &s, const CurveParams &params) {
+    double acc = 0;
+    for (size_t g = 0; g < s.loss.size(); ++g) {
+        if (s.w[g] == 0) continue;
+        double mu = params.eval(s.loss[g]);
+        if (s.binomial)
+            acc += binom_ll_terms(s.k[g], s.n[g], mu);
+        else
+            acc += s.syy[g] - 2 * mu * s.sy[g] + mu * mu * s.w[g];
+    }
+    return s.binomial ? acc + s.log_binom_const : gauss_ll(std::max(acc, 0.0), s.n_obs);
+}
+
+int64_t binomial_sample(Rng &rng, int64_t n, double p) {
+    if (n <= 0 || p <= 0) return 0;
+    if (p >= 1) return n;
+    if (p > 0.5) return n - binomial_sample(rng, n, 1.0 - p);
+    double mean = static_cast<double>(n) * p;
+    if (mean < 30) {
+        double q = 1.0 - p, s = p / q, a = (static_cast<double>(n) + 1) * s;
+        double r = std::exp(static_cast<double>(n) * std::log(q));
+        double u = rng.uniform();
+        int64_t x = 0;
+        while (u > r && x < n) {
+            u -= r;
+            ++x;
+            r *= a / static_cast<double>(x) - s;
+            if (r <= 0) break;
+        }
+        return x;
+    }
+    double sd = std::sqrt(mean * (1.0 - p));
+    double v = std::round(mean + sd * rng.normal());
+    return static_cast<int64_t>(std::clamp(v, 0.0, static_cast<double>(n)));
+}
+
+}  // namespace em
