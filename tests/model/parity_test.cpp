@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "model/safetensors.h"
 #include "optim/adamw.h"
+#include "tests/train/fixtures.h"
 
 namespace em {
 namespace {
