@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/toml_util.h"
 
@@ -122,6 +123,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     }
     ModelConfig base;
     base.rope_fraction = 0.5;  // as the paper's models
+    base.n_kv_heads = 0;       // 0: as many key/value heads as query heads
     if (auto *t = table("model")) {
         TomlReader r(*t, path + " [model]");
         EM_TRY(read_model_keys(r, base));
@@ -181,6 +183,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
                 return Status::error(where + ": head_dim must be >= 2 and aspect >= 1");
             s.model = study_shape_for_params(s.target_params, head_dim, aspect, s.model);
         }
+        if (s.model.n_kv_heads <= 0) s.model.n_kv_heads = s.model.n_heads;
         if (s.budgets.empty()) s.budgets = c.budgets;
         if (s.budgets.empty())
             return Status::error(where +
