@@ -500,6 +500,43 @@ Result<json> analysis_run(const std::vector<Point> &points, const AnalysisOption
     return out;
 }
 
+std::string analysis_summary_format(const json &a) {
+    auto f = [](const json &j, const char *k) {
+        return j.contains(k) && j[k].is_number() ? fmt::format("{:.3f}", j[k].get<double>())
+                                                 : std::string("-");
+    };
+    size_t w = 4;
+    for (const auto &r : a["results"])
+        w = std::max(w, r.value("task", "").size() + r.value("metric", "").size() + 1);
+    std::string s =
+        fmt::format("{:<{}}  {:>6}  {:<18}  {:<22}  {:>8}  {:>8}  {:>7}  {:>7}  {:>7}\n",
+                    "task/metric", w, "points", "verdict", "eta [95% interval]", "spearman",
+                    "pearson", "R2 loss", "R2 comp", "R2 par");
+    for (const auto &r : a["results"]) {
+        std::string eta = "-";
+        if (r["threshold"].is_object())
+            eta = fmt::format("{} [{}, {}]", f(r["threshold"], "loss"), f(r["threshold"], "ci_low"),
+                              f(r["threshold"], "ci_high"));
+        std::map<std::string, json> ax;
+        for (const auto &x : r["collapse"]["axes"]) ax[x.value("axis", "")] = x;
+        s += fmt::format("{:<{}}  {:>6}  {:<18}  {:<22}  {:>8}  {:>8}  {:>7}  {:>7}  {:>7}\n",
+                         r.value("task", "") + "/" + r.value("metric", ""), w,
+                         r.value("n_points", int64_t{0}), r.value("verdict", ""), eta,
+                         f(r, "spearman"), f(r, "pearson"), f(ax["loss"], "r2"),
+                         f(ax["log_compute"], "r2"), f(ax["log_params"], "r2"));
+    }
+    const json &law = a["scaling_law"];
+    if (law.value("ok", false))
+        s += fmt::format(
+            "scaling law ({} {} points): E {:.4g}  A {:.4g}  B {:.4g}  alpha {:.4g}  beta {:.4g}\n",
+            law.value("n", int64_t{0}), law.value("points", std::string()), law.value("E", 0.0),
+            law.value("A", 0.0), law.value("B", 0.0), law.value("alpha", 0.0),
+            law.value("beta", 0.0));
+    else
+        s += "scaling law not fitted: " + law.value("note", std::string()) + "\n";
+    return s;
+}
+
 Status analysis_write(const std::string &points_path, const std::string &out_dir,
                       const AnalysisOptions &opt) {
     EM_ASSIGN_OR_RETURN(std::vector<Point> pts, points_read(points_path));

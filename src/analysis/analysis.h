@@ -48,6 +48,10 @@ Status analysis_write(const std::string &points_path, const std::string &out_dir
 // Reads and checks an analysis.json written by analysis_run.
 Result<nlohmann::json> analysis_read(const std::string &path);
 
+// A text table of the verdicts, thresholds, correlations and collapse R² per task metric, and the
+// scaling law: what `emergence analyze` prints.
+std::string analysis_summary_format(const nlohmann::json &analysis);
+
 // The threshold-model parameters of one result entry of analysis.json, for predictions and plots.
 CurveParams analysis_curve_params(const nlohmann::json &model);
 

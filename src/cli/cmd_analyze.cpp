@@ -57,7 +57,8 @@ void setup(CLI::App &root) {
     cmd->callback([o] {
         parallel_set_threads(o->threads > 0 ? o->threads : parallel_default_threads());
         check(analysis_write(o->points, o->out, o->a));
-        fmt::print("wrote {}/analysis.json\n", o->out);
+        auto a = check(analysis_read(o->out + "/analysis.json"));
+        fmt::print("{}wrote {}/analysis.json\n", analysis_summary_format(a), o->out);
     });
 }
 
