@@ -390,25 +390,39 @@ Result<json> analysis_run(const std::vector<Point> &points, const AnalysisOption
         max_tokens = std::max(max_tokens, c->tokens);
     }
 
-    // Scaling law on final losses (or on every window checkpoint).
-    std::vector<double> N, D, L;
+    // Scaling law on final losses. They need several sizes and several budgets; runs that all
+    // share one budget (a suite trained on the same tokens) fall back to every window checkpoint.
     std::vector<const Checkpoint *> law_pts;
-    if (opt.law_all_points) {
+    bool all_points = opt.law_all_points;
+    std::set<double> final_N, final_D;
+    for (const auto &[run, c] : final_ckpt)
+        final_N.insert(c->params), final_D.insert(c->tokens_seen);
+    std::string law_note;
+    if (!all_points && (final_ckpt.size() < 5 || final_N.size() < 2 || final_D.size() < 2)) {
+        all_points = true;
+        law_note = fmt::format(
+            "final losses alone cannot fit the law ({} runs, {} distinct token counts): "
+            "fitted on every window checkpoint",
+            final_ckpt.size(), final_D.size());
+    }
+    if (all_points) {
         for (const auto &[k, c] : ckpts)
             if (c.in_window) law_pts.push_back(&c);
     } else {
         for (const auto &[run, c] : final_ckpt) law_pts.push_back(c);
     }
+    std::vector<double> N, D, L;
     for (const Checkpoint *c : law_pts)
         N.push_back(c->params), D.push_back(c->tokens_seen), L.push_back(c->loss);
     ScalingLawOptions lo_opt = opt.law;
     lo_opt.seed = opt.seed ^ 0x5CA1EULL;
     lo_opt.parallel = opt.parallel;
     ScalingLaw law = scaling_law_fit(N, D, L, lo_opt);
+    if (!law_note.empty()) law.note = law.note.empty() ? law_note : law_note + "; " + law.note;
     auto ci_json = [](const Interval &i) { return json{num(i.lo), num(i.hi)}; };
     json law_json = {{"ok", law.ok},
                      {"note", law.note},
-                     {"points", opt.law_all_points ? "all" : "final"},
+                     {"points", all_points ? "all" : "final"},
                      {"n", law.n},
                      {"huber_delta", opt.law.huber_delta}};
     if (law.ok) {

@@ -295,7 +295,9 @@ Status points_finish(const ImportOptions &opt, BaselineResolver &bl, ImportResul
         EM_ASSIGN_OR_RETURN(std::regex re, regex_compile(opt.task_filter, "--tasks"));
         filter = re;
     }
-    for (auto &p : res.points) p.baseline = bl.get(p.task, p.metric, res.warnings);
+    auto keep_task = [&](const std::string &task) {
+        return !filter || std::regex_search(task, *filter);
+    };
     std::set<size_t> aggregated;
     for (const auto &item : opt.aggregate) {
         size_t eq = item.find('=');
@@ -315,16 +317,19 @@ Status points_finish(const ImportOptions &opt, BaselineResolver &bl, ImportResul
         for (size_t i = 0; i < res.points.size(); ++i) {
             const Point &p = res.points[i];
             if (!std::regex_match(p.task, re)) continue;
+            if (!keep_task(name)) break;
             aggregated.insert(i);
             Acc &a = acc[{p.run, p.step, p.metric}];
             if (a.count == 0) a.proto = p;
             double w = p.n > 0 ? static_cast<double>(p.n) : 1.0;
             a.all_n = a.all_n && p.n > 0;
-            a.wsum += w, a.vsum += w * p.value, a.bsum += w * p.baseline;
+            a.wsum += w, a.vsum += w * p.value,
+                a.bsum += w * bl.get(p.task, p.metric, res.warnings);
             a.n += p.n, a.count += 1;
         }
         if (acc.empty()) {
-            res.warnings.push_back("--aggregate '" + item + "': no task matches");
+            if (keep_task(name))
+                res.warnings.push_back("--aggregate '" + item + "': no task matches");
             continue;
         }
         for (auto &[k, a] : acc) {
@@ -336,15 +341,12 @@ Status points_finish(const ImportOptions &opt, BaselineResolver &bl, ImportResul
             kept.push_back(p);
         }
     }
+    // Baselines only for what is kept, so filtered-out tasks raise no warnings.
     for (size_t i = 0; i < res.points.size(); ++i) {
-        if (opt.drop_aggregated && aggregated.count(i)) continue;
-        kept.push_back(res.points[i]);
-    }
-    if (filter) {
-        std::vector<Point> f;
-        for (auto &p : kept)
-            if (std::regex_search(p.task, *filter)) f.push_back(std::move(p));
-        kept = std::move(f);
+        Point &p = res.points[i];
+        if ((opt.drop_aggregated && aggregated.count(i)) || !keep_task(p.task)) continue;
+        p.baseline = bl.get(p.task, p.metric, res.warnings);
+        kept.push_back(p);
     }
     // The same random-guess value for an aggregate at every checkpoint: its members' mean.
     std::map<std::pair<std::string, std::string>, double> first;

@@ -1,0 +1,221 @@
+// The whole analysis on synthetic runs with a planted truth: an emergent task (and its continuous
+// metric), a smooth task and a task stuck at chance; loss collapses the runs better than compute;
+// a planted size effect at matched loss is detected; the extrapolation check separates emergent
+// from smooth; the planted scaling law is recovered and turns η into a model size; predict reads
+// it back.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "analysis/analysis.h"
+#include "analysis/collapse.h"
+#include "analysis/predict.h"
+#include "cli.h"
+#include "synthetic.h"
+
+namespace em {
+namespace {
+
+using json = nlohmann::json;
+
+const json *result(const json &a, const std::string &task, const std::string &metric) {
+    for (const auto &r : a["results"])
+        if (r["task"] == task && r["metric"] == metric) return &r;
+    return nullptr;
+}
+
+double axis_r2(const json &r, const std::string &axis) {
+    for (const auto &x : r["collapse"]["axes"])
+        if (x["axis"] == axis) return x["r2"].get<double>();
+    return NAN;
+}
+
+constexpr double kEta = 3.6;
+
+std::vector<Point> planted_points() {
+    auto runs = testing::synthetic_runs(4, 3);
+    std::vector<Point> pts;
+    testing::synthetic_task(
+        pts, runs, 14, "emergent_task", "acc", 0.25,
+        [](double L) { return 0.25 + 0.5 * std::max(0.0, kEta - L); }, 800, 0, 1);
+    testing::synthetic_task(
+        pts, runs, 14, "emergent_task", "correct_choice_prob", 0.25,
+        [](double L) { return 0.25 + 0.3 * std::max(0.0, kEta - L); }, 0, 0.004, 2);
+    testing::synthetic_task(
+        pts, runs, 14, "smooth_task", "acc", 0.5, [](double L) { return 0.5 + 0.12 * (5.6 - L); },
+        800, 0, 3);
+    testing::synthetic_task(
+        pts, runs, 14, "flat_task", "acc", 0.25, [](double) { return 0.25; }, 800, 0, 4);
+    return pts;
+}
+
+AnalysisOptions fast_options() {
+    AnalysisOptions o;
+    o.threshold.bootstrap = 100;
+    o.collapse.permutations = 199;
+    o.law.bootstrap = 20;
+    return o;
+}
+
+TEST(Analysis, PlantedTasksGetTheirVerdicts) {
+    auto pts = planted_points();
+    auto r = analysis_run(pts, fast_options());
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    const json &a = *r;
+    const json *em = result(a, "emergent_task", "acc");
+    ASSERT_NE(em, nullptr);
+    EXPECT_EQ((*em)["verdict"], "emergent");
+    EXPECT_EQ((*em)["likelihood"], "binomial");
+    ASSERT_TRUE((*em)["threshold"].is_object());
+    EXPECT_LE((*em)["threshold"]["ci_low"].get<double>(), kEta);
+    EXPECT_GE((*em)["threshold"]["ci_high"].get<double>(), kEta);
+    EXPECT_LT((*em)["spearman"].get<double>(), -0.7);
+    EXPECT_TRUE((*em)["extrapolation"]["exceeds_interval"].get<bool>());
+    EXPECT_EQ((*em)["other_tasks_improving"], json::array({"smooth_task"}));
+
+    const json *cont = result(a, "emergent_task", "correct_choice_prob");
+    ASSERT_NE(cont, nullptr);
+    EXPECT_EQ((*cont)["verdict"], "emergent");
+    EXPECT_EQ((*cont)["likelihood"], "gaussian");
+
+    const json *sm = result(a, "smooth_task", "acc");
+    EXPECT_EQ((*sm)["verdict"], "smooth");
+    EXPECT_TRUE((*sm)["threshold"].is_null());
+    EXPECT_FALSE((*sm)["extrapolation"]["exceeds_interval"].get<bool>());
+
+    const json *fl = result(a, "flat_task", "acc");
+    EXPECT_EQ((*fl)["verdict"], "never_above_chance");
+    EXPECT_TRUE((*fl)["threshold"].is_null());
+
+    // Every number behind the verdict is recorded.
+    for (const char *k : {"loglik", "aic", "bic"})
+        EXPECT_TRUE((*em)["models"]["threshold"][k].is_number()) << k;
+    EXPECT_TRUE((*em)["tests"]["threshold_vs_smooth"]["p"].is_number());
+    EXPECT_TRUE((*em)["stretch"]["at_eta"]["frac_span"].is_number());
+    EXPECT_GT((*em)["stretch"]["at_ci_high"]["frac_span"].get<double>(), 0.15);
+
+    // Loss collapses the runs; compute and parameters do not.
+    for (const json *s : {em, sm}) {
+        EXPECT_EQ((*s)["collapse"]["best_axis"], "loss");
+        EXPECT_GT(axis_r2(*s, "loss"), axis_r2(*s, "log_compute"));
+        EXPECT_GT(axis_r2(*s, "loss"), axis_r2(*s, "log_params") + 0.1);
+    }
+
+    // The continuous metric's η agrees with the accuracy's.
+    ASSERT_EQ(a["continuous_agreement"].size(), 1u);
+    const json &ca = a["continuous_agreement"][0];
+    EXPECT_EQ(ca["task"], "emergent_task");
+    EXPECT_EQ(ca["reference"]["metric"], "acc");
+    EXPECT_TRUE(ca["intervals_agree"].get<bool>());
+
+    // The planted law comes back from the final losses, and η becomes a model size.
+    const json &law = a["scaling_law"];
+    ASSERT_TRUE(law["ok"].get<bool>()) << law["note"];
+    EXPECT_EQ(law["points"], "final");
+    EXPECT_NEAR(law["E"].get<double>(), 1.69, 0.03);
+    EXPECT_NEAR(law["alpha"].get<double>(), 0.34, 0.02);
+    EXPECT_NEAR(law["beta"].get<double>(), 0.28, 0.02);
+    ASSERT_EQ(a["emergence_sizes"].size(), 2u);
+    double need = a["emergence_sizes"][0]["params_needed"].get<double>();
+    double D = a["emergence_sizes"][0]["tokens"].get<double>();
+    EXPECT_NEAR(testing::synthetic_loss(need, D), a["emergence_sizes"][0]["eta"].get<double>(),
+                0.02);
+
+    // predict: below the loss of the smallest model, the emergent task is at chance.
+    auto p = predict_from_analysis(a, 5e6, 2e7);
+    ASSERT_TRUE(p.is_ok()) << p.status().message();
+    EXPECT_NEAR((*p)["loss"].get<double>(), testing::synthetic_loss(5e6, 2e7), 0.05);
+    for (const auto &t : (*p)["tasks"])
+        if (t["task"] == "emergent_task" && t["metric"] == "acc") {
+            EXPECT_DOUBLE_EQ(t["value"].get<double>(), 0.25);
+            EXPECT_TRUE(t["beyond_observed"].get<bool>());  // a higher loss than any checkpoint
+        }
+    auto big = predict_from_analysis(a, 3e8, 3e10);
+    ASSERT_TRUE(big.is_ok());
+    for (const auto &t : (*big)["tasks"])
+        if (t["task"] == "emergent_task" && t["metric"] == "acc") {
+            EXPECT_GT(t["value"].get<double>(), 0.4);
+        }
+}
+
+TEST(Analysis, WindowOptionsChooseThePoints) {
+    auto pts = planted_points();
+    AnalysisOptions o = fast_options();
+    o.task_filter = "^smooth_task$";
+    auto all = analysis_run(pts, o);
+    ASSERT_TRUE(all.is_ok());
+    int64_t n_default = (*all)["results"][0]["n_points"].get<int64_t>();
+    int64_t expect = 0;
+    for (const auto &p : pts) expect += p.task == "smooth_task" && p.tokens_seen >= 0.1 * p.tokens;
+    EXPECT_EQ(n_default, expect);
+    o.window_frac = 0;
+    o.loss_min = 3.0;
+    o.loss_max = 4.0;
+    auto cut = analysis_run(pts, o);
+    ASSERT_TRUE(cut.is_ok());
+    const json &r = (*cut)["results"][0];
+    EXPECT_GE(r["loss_range"][0].get<double>(), 3.0);
+    EXPECT_LE(r["loss_range"][1].get<double>(), 4.0);
+    EXPECT_LT(r["n_points"].get<int64_t>(), n_default);
+    o.loss_min = 40;
+    o.loss_max = 50;
+    auto none = analysis_run(pts, o);
+    ASSERT_FALSE(none.is_ok());
+    EXPECT_NE(none.status().message().find("no points fall in the window"), std::string::npos);
+}
+
+TEST(Collapse, DetectsASizeEffectAtMatchedLoss) {
+    auto runs = testing::synthetic_runs(4, 3);
+    for (double effect : {0.0, 0.04}) {
+        std::vector<Point> pts;
+        testing::synthetic_task(
+            pts, runs, 14, "t", "acc", 0.25, [](double L) { return 0.25 + 0.2 * (5.6 - L); }, 0,
+            0.01, 9);
+        CollapseInput in;
+        for (auto &p : pts) {
+            if (p.params == runs.back().params)
+                p.value += effect;  // the largest model does better at equal loss
+            in.loss.push_back(p.loss), in.value.push_back(p.value), in.params.push_back(p.params);
+            in.tokens.push_back(p.tokens), in.tokens_seen.push_back(p.tokens_seen);
+        }
+        CollapseOptions o;
+        o.permutations = 299;
+        CollapseResult c = collapse_analyze(in, o);
+        ASSERT_EQ(c.axes.size(), 3u);
+        EXPECT_EQ(c.axes[0].axis, "loss");
+        if (effect == 0) {
+            EXPECT_GT(c.axes[0].size_test.p, 0.01);
+            EXPECT_EQ(c.best_axis, "loss");
+        } else {
+            EXPECT_LT(c.axes[0].size_test.p, 0.01);
+            double biggest = c.axes[0].by_size.back().mean,
+                   smallest = c.axes[0].by_size.front().mean;
+            EXPECT_GT(biggest - smallest, 0.005);
+        }
+    }
+}
+
+TEST(Analysis, CliWritesAnalysisAndPrintsTheSummary) {
+    testing::TempDir tmp("analyze_cli");
+    ASSERT_TRUE(points_write(tmp / "points.csv", planted_points()).is_ok());
+    auto r =
+        testing::cli_run("analyze --points " + (tmp / "points.csv") + " --out " + (tmp / "an") +
+                             " --bootstrap 50 --permutations 99 --tasks '^(emergent|flat)_task$'",
+                         tmp);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("emergent_task/acc"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("never_above_chance"), std::string::npos) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(tmp / "an/analysis.json"));
+    auto p = testing::cli_run(
+        "predict --analysis " + (tmp / "an/analysis.json") + " --params 3e8 --tokens 3e10", tmp);
+    ASSERT_EQ(p.code, 0) << p.err;
+    EXPECT_NE(p.out.find("predicted loss"), std::string::npos) << p.out;
+    auto bad = testing::cli_run(
+        "predict --analysis " + (tmp / "points.csv") + " --params 3e8 --tokens 3e10", tmp);
+    EXPECT_NE(bad.code, 0);
+    EXPECT_EQ(testing::line_count(bad.err), 1) << bad.err;
+}
+
+}  // namespace
+}  // namespace em
