@@ -126,8 +126,7 @@ double run_ours(const Args &a, const std::string &input, const std::string &outp
     if (!tok) die(tok.status().message());
     auto text = em::file_read(input);
     if (!text) die(text.status().message());
-    std::vector<std::string> lines;
-    for (std::string_view l : em::text_lines(*text)) lines.emplace_back(l);
+    std::vector<std::string_view> lines = em::text_lines(*text);
     if (!lines.empty() && lines.back().empty()) lines.pop_back();
     em::BatchEncoder enc(*tok);
     check(enc.encode(lines, ids));
