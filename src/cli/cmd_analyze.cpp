@@ -51,6 +51,9 @@ void setup(CLI::App &root) {
     cmd->add_option(
         "--target-tokens", o->a.target_tokens,
         "token budget D at which eta is turned into a model size (default: largest budget)");
+    cmd->add_option("--tokens-per-param", o->a.tokens_per_param,
+                    "also give the size that reaches eta with D = this x N tokens")
+        ->capture_default_str();
     cmd->add_option("--seed", o->a.seed, "seed of the bootstrap and permutations")
         ->capture_default_str();
     cmd->add_option("--threads", o->threads, "threads (default: EMERGENCE_THREADS or all cores)");
