@@ -166,7 +166,8 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     s.continuous = !info.proportion;
     s.proportion = info.proportion;
     s.spearman_p = correlation_p_value(rs, n);
-    bool has_threshold = t.verdict == "emergent" || (t.verdict == "inconclusive" && n >= to.min_points);
+    bool has_threshold =
+        t.verdict == "emergent" || (t.verdict == "inconclusive" && n >= to.min_points);
     json thr =
         has_threshold && std::isfinite(t.eta)
             ? json{{"loss", t.eta}, {"ci_low", num(t.eta_ci_low)}, {"ci_high", num(t.eta_ci_high)}}
