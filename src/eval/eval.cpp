@@ -423,12 +423,7 @@ Result<TaskResult> eval_lm_eval_samples(const Model &model, const Tokenizer &tok
     std::map<int64_t, bool> seen;
     int kind = -1;  // 0 log-likelihood pairs, 1 rolling, 2 generation
     int64_t lineno = 0;
-    size_t p = 0;
-    while (p < text.size()) {
-        size_t e = text.find('\n', p);
-        if (e == std::string::npos) e = text.size();
-        std::string line = text.substr(p, e - p);
-        p = e + 1;
+    for (std::string_view line : text_lines(text)) {
         ++lineno;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         const std::string where = samples_path + ":" + std::to_string(lineno);

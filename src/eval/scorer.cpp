@@ -59,6 +59,24 @@ std::vector<int64_t> order_by_request_size(const std::vector<Request> &docs) {
     return order_by_size(sizes);
 }
 
+// Predicts tokens[first..n) in windows of at most T predictions, each token seeing up to T tokens
+// before it (lm-eval's rolling windows when first is 1 and tokens[0] the prefix token; one window,
+// lm-eval's left-cut input, when everything to predict fits in T). fn(logits row, target).
+template <typename Fn>
+void rolling_windows(InferSession &S, const std::vector<int32_t> &tokens, int64_t first, Fn &&fn) {
+    const int64_t T = S.max_positions(), V = S.vocab_size();
+    const int64_t n = static_cast<int64_t>(tokens.size());
+    for (int64_t s = first; s < n;) {
+        const int64_t e = std::min(n, s + T);
+        const int64_t in0 = std::max<int64_t>(0, e - 1 - T);
+        S.truncate(0);
+        S.append(tokens.data() + in0, e - 1 - in0, e - s);
+        for (int64_t j = s; j < e; ++j)
+            fn(S.logits() + (j - s) * V, tokens[static_cast<size_t>(j)]);
+        s = e;
+    }
+}
+
 Status score_doc(InferSession &S, const TokenRequest &d, const ScoreOptions &o, LoglikResult &r) {
     const int64_t T = S.max_positions(), V = S.vocab_size();
     const size_t K = d.continuations.size();
@@ -74,9 +92,6 @@ Status score_doc(InferSession &S, const TokenRequest &d, const ScoreOptions &o, 
         r.n_tokens[k] = static_cast<int64_t>(d.continuations[k].size());
         max_cont = std::max(max_cont, r.n_tokens[k]);
     }
-    if (max_cont > T)
-        return Status::error("a continuation of " + std::to_string(max_cont) +
-                             " tokens is longer than the model's context of " + std::to_string(T));
     if (max_cont == 0) return Status::ok();
     auto add = [&](size_t k, const float *row, int32_t target) {
         bool g = false;
@@ -116,19 +131,14 @@ Status score_doc(InferSession &S, const TokenRequest &d, const ScoreOptions &o, 
         return Status::ok();
     }
     // Each continuation on its own, the context cut from the left as lm-eval does when the whole
-    // does not fit: the input is the last T + 1 tokens of context + continuation, minus the last.
+    // does not fit (input: the last T + 1 tokens of context + continuation, minus the last); a
+    // continuation longer than T goes in disjoint windows (rolling_windows).
     std::vector<int32_t> full;
     for (size_t k = 0; k < K; ++k) {
-        const int64_t m = r.n_tokens[k];
-        if (m == 0) continue;
+        if (r.n_tokens[k] == 0) continue;
         full.assign(d.context.begin(), d.context.end());
         full.insert(full.end(), d.continuations[k].begin(), d.continuations[k].end());
-        const int64_t n = static_cast<int64_t>(full.size());
-        const int64_t start = std::max<int64_t>(0, n - (T + 1));
-        S.truncate(0);
-        S.append(full.data() + start, n - 1 - start, m);
-        for (int64_t j = 0; j < m; ++j)
-            add(k, S.logits() + j * V, d.continuations[k][static_cast<size_t>(j)]);
+        rolling_windows(S, full, P, [&](const float *row, int32_t target) { add(k, row, target); });
     }
     return Status::ok();
 }
@@ -223,7 +233,7 @@ Result<std::vector<RollingResult>> score_rolling(const Model &model, const Token
                                                  const std::vector<std::string> &texts,
                                                  const ScoreOptions &opt) {
     const int32_t prefix = prefix_of(tok, opt);
-    const int64_t T = model.config().max_seq, V = model.config().vocab_size;
+    const int64_t V = model.config().vocab_size;
     std::vector<size_t> sizes(texts.size());
     for (size_t i = 0; i < texts.size(); ++i) sizes[i] = texts[i].size();
     std::vector<RollingResult> out(texts.size());
@@ -233,27 +243,11 @@ Result<std::vector<RollingResult>> score_rolling(const Model &model, const Token
         EM_TRY(encode(tok, texts[static_cast<size_t>(i)], toks));
         InferSession &S = sessions.get(slot, opt);
         RollingResult &r = out[static_cast<size_t>(i)];
-        const int64_t n = static_cast<int64_t>(toks.size());
-        r.n_tokens = n;
-        std::vector<int32_t> input;
-        // Window w predicts tokens [done, end); its input is the T tokens before each of them
-        // (the first window: the prefix token, then the text).
-        for (int64_t done = 0; done < n;) {
-            const int64_t end = std::min(n, done + T);
-            if (done == 0) {
-                input.assign(1, prefix);
-                input.insert(input.end(), toks.begin(), toks.begin() + end - 1);
-            } else {
-                input.assign(toks.begin() + (end - T - 1), toks.begin() + end - 1);
-            }
-            const int64_t pred = end - done;
-            S.truncate(0);
-            S.append(input.data(), static_cast<int64_t>(input.size()), pred);
-            for (int64_t j = 0; j < pred; ++j)
-                r.ll +=
-                    logprob_of(S.logits() + j * V, V, toks[static_cast<size_t>(done + j)], nullptr);
-            done = end;
-        }
+        r.n_tokens = static_cast<int64_t>(toks.size());
+        toks.insert(toks.begin(), prefix);
+        rolling_windows(S, toks, 1, [&](const float *row, int32_t target) {
+            r.ll += logprob_of(row, V, target, nullptr);
+        });
         return Status::ok();
     }));
     return out;

@@ -36,8 +36,9 @@ struct LoglikResult {
     std::vector<bool> greedy;       // every continuation token was the argmax
     std::vector<int64_t> n_tokens;  // continuation tokens scored
 };
-// Scores every document; results in the documents' order. Fails only when a continuation alone
-// is longer than the model's context.
+// Scores every document; results in the documents' order. When context + continuation is longer
+// than the model's context T, the context is cut from the left (lm-eval's rule); a continuation
+// longer than T itself is scored in disjoint windows, each token seeing up to T tokens before it.
 Result<std::vector<LoglikResult>> loglik_tokens(const Model &model,
                                                 const std::vector<TokenRequest> &docs,
                                                 const ScoreOptions &opt);

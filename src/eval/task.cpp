@@ -8,6 +8,7 @@
 #include "common/fileio.h"
 #include "common/rng.h"
 #include "common/toml_util.h"
+#include "data/text.h"
 
 namespace em {
 namespace fs = std::filesystem;
@@ -99,14 +100,9 @@ Result<std::string> scalar_text(const nlohmann::json &v, const std::string &fiel
 Status read_lines_docs(const std::string &path, std::vector<nlohmann::json> &docs,
                        std::vector<int64_t> &lines) {
     EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
-    size_t p = 0;
     int64_t lineno = 0;
-    while (p < text.size()) {
-        size_t e = text.find('\n', p);
-        if (e == std::string::npos) e = text.size();
+    for (std::string_view line : text_lines(text)) {
         ++lineno;
-        std::string_view line(text.data() + p, e - p);
-        p = e + 1;
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         nlohmann::json j;
         try {

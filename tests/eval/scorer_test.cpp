@@ -136,10 +136,21 @@ TEST(Scorer, LongContextIsCutFromTheLeftLikeLmEval) {
             EXPECT_NEAR(got.value()[0].ll[k], reference_ll(*ref, ctx, d.continuations[k]), 1e-5);
         }
     }
-    TokenRequest too_long{{1}, {std::vector<int32_t>(20, 3)}};
-    auto bad = loglik_tokens(*model, {too_long}, ScoreOptions{});
-    ASSERT_FALSE(bad.is_ok());
-    EXPECT_NE(bad.status().message().find("longer than the model's context"), std::string::npos);
+    // A continuation longer than the context: disjoint windows of up to T predictions.
+    TokenRequest too_long;
+    too_long.context = {1};
+    too_long.continuations.resize(1);
+    for (int i = 0; i < 20; ++i)
+        too_long.continuations[0].push_back(static_cast<int32_t>((i * 5 + 2) % 96));
+    auto got = loglik_tokens(*model, {too_long}, ScoreOptions{});
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    std::vector<int32_t> full = too_long.context;
+    full.insert(full.end(), too_long.continuations[0].begin(), too_long.continuations[0].end());
+    const double want =
+        reference_ll(*ref, {full.begin(), full.begin() + 1},
+                     {full.begin() + 1, full.begin() + 17}) +
+        reference_ll(*ref, {full.begin() + 4, full.begin() + 17}, {full.begin() + 17, full.end()});
+    EXPECT_NEAR(got.value()[0].ll[0], want, 1e-5);
 }
 
 TEST(Scorer, InferSessionMatchesForwardRowByRow) {
