@@ -91,6 +91,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         r.get("sources", c.corpus_sources);
         r.get("val_fraction", c.val_fraction);
         r.get("skills", c.skills);
+        r.get("skills_bytes", c.skills_bytes);
         r.known("weights");
         EM_TRY(r.finish());
         if (const toml::node *w = t->get("weights")) {
@@ -119,6 +120,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         r.get("suite", c.tasks);
         r.get("names", c.task_names);
         r.get("limit", c.eval_limit);
+        r.get("items", c.task_items);
         EM_TRY(r.finish());
     }
     ModelConfig base;
@@ -193,6 +195,21 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         EM_TRY(model_config_validate(s.model).with_context(where));
         c.sizes.push_back(s);
     }
+    // Paths among the corpus sources and task suites are relative to the config file; names of
+    // built-in sources ("default", "brown", ...) and "builtin" stay as they are.
+    const std::filesystem::path cfg_dir = std::filesystem::path(path).parent_path();
+    auto resolve = [&](std::vector<std::string> &list) {
+        for (auto &e : list) {
+            size_t eq = e.find('=');
+            std::string p = eq == std::string::npos ? e : e.substr(eq + 1);
+            std::string prefix = e.substr(0, e.size() - p.size());
+            std::error_code ec;
+            if (!p.empty() && p[0] != '/' && std::filesystem::exists(cfg_dir / p, ec))
+                e = prefix + (cfg_dir / p).lexically_normal().string();
+        }
+    };
+    resolve(c.corpus_sources);
+    resolve(c.tasks);
     if (c.vocab_size < 64)
         return Status::error(path + " [tokenizer]: vocab_size must be at least 64");
     if (c.eval_limit < 0) return Status::error(path + " [tasks]: limit must be >= 0");

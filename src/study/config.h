@@ -31,7 +31,8 @@ struct StudyConfig {
     std::vector<std::string> corpus_sources = {"default"};
     std::map<std::string, double> corpus_weights;
     double val_fraction = 0.01;
-    bool skills = true;  // mix the task suite's skill documents into training
+    bool skills = true;        // mix the task suite's skill documents into training
+    int64_t skills_bytes = 0;  // size of the built-in suite's skills.jsonl (0: its default)
 
     // tokenizer
     int64_t vocab_size = 8192;
@@ -42,6 +43,7 @@ struct StudyConfig {
     std::vector<std::string> tasks = {"builtin"};
     std::vector<std::string> task_names;  // subset of the suite; empty: all
     int64_t eval_limit = 500;             // documents per task (0: all)
+    int64_t task_items = 0;  // documents the built-in suite generates per task (0: default)
 
     // training shared by every run
     TrainConfig

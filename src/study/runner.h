@@ -38,7 +38,7 @@ Result<std::string> study_status(const std::string &dir);
 // checkpoints and evals/) — including runs trained on other machines — and writes it to `out`.
 Status study_collect(const std::string &dir, const std::string &out);
 
-// Files that mark a stage complete; the study's own task suite loader.
+// The file that marks an evaluation directory complete.
 std::string study_eval_done_marker(const std::string &eval_dir);
 
 }  // namespace em

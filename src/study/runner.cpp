@@ -1,0 +1,538 @@
+// The study runner; see runner.h.
+#include "study/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/analysis.h"
+#include "analysis/points.h"
+#include "common/fileio.h"
+#include "common/parallel.h"
+#include "common/rng.h"
+#include "data/corpus.h"
+#include "data/tokenize.h"
+#include "data/tokenizer.h"
+#include "eval/eval.h"
+#include "eval/task.h"
+#include "model/safetensors.h"
+#include "optim/adamw.h"
+#include "report/report.h"
+#include "study/builtin_tasks.h"
+#include "study/ledger.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+namespace em {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Wall times of the fixed stages on the default corpus, measured on a 2-core machine; `study plan`
+// adds them for stages not yet complete (user corpora scale roughly with their size).
+constexpr double kPlanSecondsTasks = 30;
+constexpr double kPlanSecondsCorpus = 40;
+constexpr double kPlanSecondsTokenizer = 60;
+constexpr double kPlanSecondsTokenize = 45;
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string fmt_duration(double s) {
+    char buf[32];
+    if (s < 0 || !std::isfinite(s)) return "?";
+    if (s < 90)
+        std::snprintf(buf, sizeof buf, "%.0fs", s);
+    else if (s < 5400)
+        std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
+    else
+        std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
+    return buf;
+}
+
+// Progress lines: overwritten in place on a terminal, plain lines (at most every 10 s) otherwise.
+class Progress {
+  public:
+    Progress() : tty_(::isatty(2)) {}
+    void line(const std::string &s, bool important = false) {
+        if (tty_) {
+            std::fprintf(stderr, "\r\033[K%s", s.c_str());
+            if (important) std::fprintf(stderr, "\n");
+        } else if (important || seconds_since(last_) >= 10) {
+            std::fprintf(stderr, "%s\n", s.c_str());
+            last_ = Clock::now();
+        }
+        std::fflush(stderr);
+    }
+    void done(const std::string &s) { line(s, true); }
+
+  private:
+    bool tty_;
+    Clock::time_point last_ = Clock::now() - std::chrono::hours(1);
+};
+
+// Overall progress by FLOPs: training counts its model FLOPs, evaluation a forward pass over
+// an estimate of its tokens.
+struct Budget {
+    double total = 0, done = 0;
+    Clock::time_point start = Clock::now();
+    double done_at_start = -1;
+    std::string eta() const {
+        if (done_at_start < 0 || done <= done_at_start) return "?";
+        double rate = (done - done_at_start) / seconds_since(start);
+        return fmt_duration((total - done) / rate);
+    }
+    int percent() const { return total > 0 ? static_cast<int>(100.0 * done / total) : 0; }
+};
+
+std::vector<std::string> task_sources(const StudyConfig &c, const StudyPaths &p) {
+    if (c.tasks.size() == 1 && c.tasks[0] == "builtin") return {p.tasks()};
+    return c.tasks;
+}
+
+Result<std::vector<Task>> load_tasks(const StudyConfig &c, const StudyPaths &p) {
+    EM_ASSIGN_OR_RETURN(std::vector<Task> all, tasks_load(task_sources(c, p)));
+    if (c.task_names.empty()) return all;
+    std::vector<Task> out;
+    for (const auto &name : c.task_names) {
+        auto it = std::find_if(all.begin(), all.end(),
+                               [&](const Task &t) { return t.spec.name == name; });
+        if (it == all.end())
+            return Status::error(c.path + " [tasks]: names lists '" + name +
+                                 "', which is not in the suite");
+        out.push_back(*it);
+    }
+    return out;
+}
+
+int64_t eval_tokens_estimate(const std::vector<Task> &tasks, int64_t limit) {
+    // Four bytes per token is the default corpus's rate; good enough for an ETA.
+    int64_t bytes = 0;
+    for (const auto &t : tasks) {
+        int64_t n = limit > 0 ? std::min<int64_t>(limit, static_cast<int64_t>(t.docs.size()))
+                              : static_cast<int64_t>(t.docs.size());
+        int64_t per_doc = 0;
+        for (const auto &inst : t.instances) {
+            per_doc += static_cast<int64_t>(inst.context.size() + inst.target.size());
+            for (const auto &ch : inst.choices) per_doc += static_cast<int64_t>(ch.size());
+        }
+        if (!t.instances.empty()) bytes += n * per_doc / static_cast<int64_t>(t.instances.size());
+    }
+    return bytes / 4;
+}
+
+struct Ctx {
+    const StudyConfig &cfg;
+    StudyPaths p;
+    Ledger ledger;
+    Progress progress;
+    Budget budget;
+};
+
+Status stage(Ctx &x, const std::string &name, bool done, const std::function<Status()> &work) {
+    if (done) {
+        EM_TRY(x.ledger.stage_set(name, "done", 0));
+        return Status::ok();
+    }
+    x.progress.done("study: " + name + " ...");
+    auto t0 = Clock::now();
+    EM_TRY(x.ledger.stage_set(name, "running", 0));
+    Status s = work();
+    if (!s.is_ok()) {
+        x.ledger.stage_set(name, "failed", seconds_since(t0));
+        return s.with_context(name);
+    }
+    EM_TRY(x.ledger.stage_set(name, "done", seconds_since(t0)));
+    x.progress.done("study: " + name + " done in " + fmt_duration(seconds_since(t0)));
+    return Status::ok();
+}
+
+Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Tokenizer &tok,
+                           const std::vector<Task> &tasks) {
+    const std::string out = x.p.evals(run.name, step);
+    if (file_exists(study_eval_done_marker(out))) return Status::ok();
+    auto t0 = Clock::now();
+    EM_ASSIGN_OR_RETURN(auto model, model_load(checkpoint_weights_path(run.train.out_dir, step)));
+    EvalOptions eo;
+    eo.limit = x.cfg.eval_limit;
+    EM_ASSIGN_OR_RETURN(auto results, eval_checkpoint(*model, tok, tasks, eo));
+    nlohmann::json config = {{"model", run.name},
+                             {"step", step},
+                             {"checkpoint", checkpoint_weights_path(run.train.out_dir, step)},
+                             {"limit", x.cfg.eval_limit}};
+    EM_TRY(dir_create(out));
+    EM_TRY(eval_write(out, results, config));
+    nlohmann::json done = {{"run", run.name}, {"step", step}, {"seconds", seconds_since(t0)}};
+    EM_TRY(file_write_atomic(study_eval_done_marker(out), done.dump() + "\n"));
+    return x.ledger.eval_set(run.name, step, "done", seconds_since(t0));
+}
+
+}  // namespace
+
+std::string StudyPaths::evals(const std::string &run, int64_t step) const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "step_%08" PRId64, step);
+    return dir + "/runs/" + run + "/evals/" + buf;
+}
+
+std::string study_eval_done_marker(const std::string &eval_dir) {
+    return eval_dir + "/done.json";
+}
+
+Status study_run(const StudyConfig &cfg, const std::string &dir) {
+    EM_TRY(dir_create(dir));
+    StudyLock lock;
+    EM_TRY(lock.acquire(dir));
+    Ctx x{cfg, StudyPaths{dir}, {}, {}, {}};
+    EM_TRY(x.ledger.open(x.p.ledger()));
+    parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
+                                         : parallel_default_threads());
+    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+
+    // 1. Tasks first: the corpus mixes in their skill documents and leaves out their sources.
+    if (builtin)
+        EM_TRY(stage(x, "tasks", builtin_tasks_done(x.p.tasks()), [&] {
+            BuiltinTasksOptions bo;
+            bo.seed = cfg.seed;
+            bo.items = cfg.task_items;
+            bo.skills_bytes = cfg.skills_bytes;
+            return builtin_tasks_build(x.p.tasks(), bo);
+        }));
+    EM_ASSIGN_OR_RETURN(std::vector<Task> tasks, load_tasks(cfg, x.p));
+
+    // 2. Corpus, tokenizer, shards.
+    EM_TRY(stage(x, "corpus", corpus_manifest_read(x.p.corpus()).is_ok(), [&]() -> Status {
+        CorpusOptions co;
+        co.sources = cfg.corpus_sources;
+        co.weights = cfg.corpus_weights;
+        co.val_fraction = cfg.val_fraction;
+        co.seed = cfg.seed;
+        if (builtin && cfg.skills) co.extra = {"skills=" + builtin_tasks_skills_path(x.p.tasks())};
+        return corpus_build(x.p.corpus(), co).status();
+    }));
+    EM_TRY(stage(x, "tokenizer", Tokenizer::load(x.p.tokenizer()).is_ok(), [&]() -> Status {
+        TokenizerOptions to;
+        to.vocab_size = static_cast<int>(cfg.vocab_size);
+        to.character_coverage = cfg.character_coverage;
+        to.sample_bytes = cfg.tokenizer_sample_bytes;
+        to.seed = cfg.seed;
+        return tokenizer_train(x.p.corpus(), x.p.tokenizer(), to).status();
+    }));
+    EM_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::load(x.p.tokenizer()));
+    EM_TRY(stage(x, "tokenize", shards_manifest_read(x.p.shards()).is_ok(), [&] {
+        return tokenize_corpus(x.p.corpus(), tok, x.p.shards(), TokenizeOptions{}).status();
+    }));
+
+    // 3. Runs, each evaluated at every checkpoint as soon as it is trained.
+    std::vector<StudyRun> runs = study_plan_runs(cfg, dir, tok.vocab_size());
+    const double eval_flops_per_ckpt =
+        static_cast<double>(eval_tokens_estimate(tasks, cfg.eval_limit));
+    for (const auto &r : runs) {
+        double ckpts = static_cast<double>(r.train.checkpoint_plan().size());
+        x.budget.total += model_flops_per_token(r.train.model, r.train.seq_len, true) *
+                          static_cast<double>(r.train.total_steps() * r.train.tokens_per_step());
+        x.budget.total += ckpts * eval_flops_per_ckpt *
+                          model_flops_per_token(r.train.model, r.train.seq_len, false);
+    }
+    for (size_t i = 0; i < runs.size(); ++i) {
+        const StudyRun &r = runs[i];
+        const TrainConfig &t = r.train;
+        const double fpt = model_flops_per_token(t.model, t.seq_len, true);
+        const double eval_f =
+            eval_flops_per_ckpt * model_flops_per_token(t.model, t.seq_len, false);
+        const std::vector<int64_t> plan = t.checkpoint_plan();
+        std::vector<int64_t> have = checkpoint_list(t.out_dir);
+        const double base_done = x.budget.done;
+        auto t0 = Clock::now();
+        if (have.empty() || have.back() < t.total_steps()) {
+            EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, have.empty() ? 0 : have.back(),
+                                    t.total_steps(), "training", 0));
+            TrainOptions o;
+            o.resume = true;
+            std::string label =
+                "[" + std::to_string(i + 1) + "/" + std::to_string(runs.size()) + "] " + r.name;
+            o.on_step = [&](const TrainProgress &pr) {
+                x.budget.done = base_done + fpt * static_cast<double>(pr.tokens_seen);
+                if (x.budget.done_at_start < 0) {
+                    x.budget.done_at_start = x.budget.done;
+                    x.budget.start = Clock::now();
+                }
+                char buf[256];
+                std::snprintf(buf, sizeof buf,
+                              "study %3d%% ETA %s | %s step %lld/%lld loss %.3f%s %.0f tok/s",
+                              x.budget.percent(), x.budget.eta().c_str(), label.c_str(),
+                              static_cast<long long>(pr.step),
+                              static_cast<long long>(pr.total_steps), pr.train_loss,
+                              pr.val_loss >= 0
+                                  ? (" val " + std::to_string(pr.val_loss).substr(0, 5)).c_str()
+                                  : "",
+                              pr.tokens_per_s);
+                x.progress.line(buf, pr.step == pr.total_steps);
+            };
+            EM_TRY(train_run(t, o).with_context("run " + r.name));
+        }
+        x.budget.done =
+            base_done + fpt * static_cast<double>(t.total_steps() * t.tokens_per_step());
+        for (int64_t step : checkpoint_list(t.out_dir)) {
+            auto meta = safetensors_read_metadata(checkpoint_weights_path(t.out_dir, step));
+            if (meta.is_ok())
+                x.ledger.checkpoint_set(r.name, step, std::stoll(meta->at("emergence.tokens_seen")),
+                                        std::stod(meta->at("emergence.val_loss")));
+        }
+        for (int64_t step : plan) {
+            x.progress.line("study " + std::to_string(x.budget.percent()) + "% ETA " +
+                            x.budget.eta() + " | evaluating " + r.name + " step " +
+                            std::to_string(step));
+            EM_TRY(evaluate_checkpoint(x, r, step, tok, tasks)
+                       .with_context("evaluating " + r.name + " step " + std::to_string(step)));
+            x.budget.done += eval_f;
+        }
+        EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
+                                "done", seconds_since(t0)));
+    }
+    x.progress.done("study: all runs trained and evaluated");
+
+    // 4. Points, analysis, report.
+    EM_TRY(stage(x, "collect", false, [&] { return study_collect(dir, x.p.points()); }));
+    EM_TRY(stage(x, "analyze", false,
+                 [&] { return analysis_write(x.p.points(), x.p.analysis(), AnalysisOptions{}); }));
+    EM_TRY(stage(x, "report", false, [&] {
+        ReportOptions ro;
+        ro.title = "Emergent abilities from the loss perspective: study " + cfg.name;
+        return report_write_files(x.p.report(), x.p.analysis() + "/analysis.json", x.p.points(),
+                                  ro);
+    }));
+    std::fprintf(stderr, "study: done. points: %s  analysis: %s/analysis.json  report: %s\n",
+                 x.p.points().c_str(), x.p.analysis().c_str(), x.p.report().c_str());
+    return Status::ok();
+}
+
+Status study_collect(const std::string &dir, const std::string &out) {
+    std::vector<Point> points;
+    std::vector<std::string> run_dirs;
+    std::error_code ec;
+    for (const auto &d : std::filesystem::directory_iterator(dir + "/runs", ec))
+        if (d.is_directory()) run_dirs.push_back(d.path().string());
+    if (ec) return Status::error(dir + "/runs: cannot list run directories: " + ec.message());
+    std::sort(run_dirs.begin(), run_dirs.end());
+    for (const auto &rd : run_dirs) {
+        const std::string run = std::filesystem::path(rd).filename().string();
+        EM_ASSIGN_OR_RETURN(std::string cfg_text, file_read(rd + "/config.json"));
+        nlohmann::json cfg;
+        try {
+            cfg = nlohmann::json::parse(cfg_text);
+        } catch (const std::exception &e) {
+            return Status::error(rd + "/config.json: not valid JSON: " + e.what());
+        }
+        EM_ASSIGN_OR_RETURN(ModelConfig mc, model_config_from_json(cfg.at("model")));
+        const double params = static_cast<double>(model_param_counts(mc).non_embedding);
+        const double budget = cfg.at("train").at("tokens").get<double>();
+        for (int64_t step : checkpoint_list(rd)) {
+            std::string eval_dir = StudyPaths{dir}.evals(run, step);
+            if (!file_exists(study_eval_done_marker(eval_dir))) continue;  // not evaluated (yet)
+            EM_ASSIGN_OR_RETURN(auto meta,
+                                safetensors_read_metadata(checkpoint_weights_path(rd, step)));
+            const double loss = std::stod(meta.at("emergence.val_loss"));
+            const double seen = std::stod(meta.at("emergence.tokens_seen"));
+            std::vector<std::string> files;
+            for (const auto &f : std::filesystem::directory_iterator(eval_dir, ec)) {
+                std::string n = f.path().filename().string();
+                if (n.size() > 5 && n.substr(n.size() - 5) == ".json" && n != "done.json" &&
+                    n.rfind("samples_", 0) != 0)
+                    files.push_back(f.path().string());
+            }
+            std::sort(files.begin(), files.end());
+            for (const auto &f : files) {
+                EM_ASSIGN_OR_RETURN(std::string text, file_read(f));
+                try {
+                    auto j = nlohmann::json::parse(text);
+                    for (auto &[task, metrics] : j.at("results").items()) {
+                        const auto &base = j.at("baselines").at(task);
+                        int64_t n = j.at("n-samples").at(task).at("effective").get<int64_t>();
+                        for (auto &[key, val] : metrics.items()) {
+                            auto comma = key.find(',');
+                            std::string metric = key.substr(0, comma);
+                            if (metric.find("_stderr") != std::string::npos || !val.is_number())
+                                continue;
+                            Point p;
+                            p.run = run;
+                            p.params = params;
+                            p.tokens = budget;
+                            p.step = step;
+                            p.tokens_seen = seen;
+                            p.loss = loss;
+                            p.task = task;
+                            p.metric = metric;
+                            p.value = val.get<double>();
+                            p.n = n;
+                            if (base.contains(metric) && base.at(metric).is_number())
+                                p.baseline = base.at(metric).get<double>();
+                            points.push_back(p);
+                        }
+                    }
+                } catch (const std::exception &e) {
+                    return Status::error(f + ": not an evaluation results file: " + e.what());
+                }
+            }
+        }
+    }
+    if (points.empty()) return Status::error(dir + "/runs: no evaluated checkpoints to collect");
+    return points_write(out, points);
+}
+
+Result<std::string> study_status(const std::string &dir) {
+    StudyPaths p{dir};
+    if (!file_exists(p.ledger()))
+        return Status::error(
+            dir + ": no study here (no ledger.sqlite); start one with `emergence study`");
+    Ledger l;
+    EM_TRY(l.open(p.ledger()));
+    EM_ASSIGN_OR_RETURN(auto stages, l.stages());
+    EM_ASSIGN_OR_RETURN(auto runs, l.runs());
+    std::string out = "stages:\n";
+    for (const auto &s : stages) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "  %-10s %-8s %s\n", s.name.c_str(), s.status.c_str(),
+                      fmt_duration(s.seconds).c_str());
+        out += buf;
+    }
+    out +=
+        "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
+        "status\n";
+    for (const auto &r : runs) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %s\n",
+                      r.name.c_str(), static_cast<long long>(r.params),
+                      static_cast<long long>(r.tokens), static_cast<long long>(r.steps_done),
+                      static_cast<long long>(r.steps_total), static_cast<long long>(r.checkpoints),
+                      static_cast<long long>(r.evaluated), r.status.c_str());
+        out += buf;
+    }
+    if (file_exists(p.report())) out += "report: " + p.report() + "\n";
+    return out;
+}
+
+}  // namespace em
+
+namespace em {
+namespace {
+
+struct Throughput {
+    double train_tps = 0, forward_tps = 0;
+};
+
+// Tokens/s of training steps and of forward passes for one model shape, measured on random
+// tokens with the study's batch and threads (one warm-up step, then the median of three).
+Throughput measure_throughput(const TrainConfig &t) {
+    Model model(t.model);
+    model.init(1);
+    const int64_t B = t.batch_size, T = t.seq_len;
+    Rng rng(7);
+    std::vector<int32_t> x(static_cast<size_t>(B * T)), y(x.size());
+    for (auto &v : x)
+        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
+    for (auto &v : y)
+        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
+    AdamWState st;
+    auto time_it = [&](bool train) {
+        std::vector<double> ts;
+        for (int i = 0; i < 4; ++i) {
+            auto t0 = Clock::now();
+            if (train) {
+                model.zero_grad();
+                model.forward(x.data(), y.data(), B, T);
+                model.backward();
+                adamw_step(model.params(), model.grads(), st, model.layout(), t.adamw, 1e-4, 1.0f);
+            } else {
+                model.forward(x.data(), nullptr, B, T);
+            }
+            if (i > 0) ts.push_back(seconds_since(t0));
+        }
+        std::sort(ts.begin(), ts.end());
+        return static_cast<double>(B * T) / ts[1];
+    };
+    Throughput th;
+    th.train_tps = time_it(true);
+    th.forward_tps = time_it(false);
+    return th;
+}
+
+}  // namespace
+
+Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
+    parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
+                                         : parallel_default_threads());
+    StudyPaths p{dir};
+    int64_t vocab = cfg.vocab_size;
+    if (auto tok = Tokenizer::load(p.tokenizer()); tok.is_ok()) vocab = tok->vocab_size();
+    std::vector<StudyRun> runs = study_plan_runs(cfg, dir, vocab);
+    // Evaluation work per checkpoint: from the task files when they exist, else a default.
+    int64_t eval_tokens = 0;
+    if (auto tasks = load_tasks(cfg, p); tasks.is_ok())
+        eval_tokens = eval_tokens_estimate(*tasks, cfg.eval_limit);
+    std::string out;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "study %s: %zu runs, %d threads, tokenizer vocab %lld\n",
+                  cfg.name.c_str(), runs.size(), parallel_threads(), static_cast<long long>(vocab));
+    out += buf;
+    out +=
+        "  run               params(N)    tokens(D)  steps  ckpts   train TFLOP  train tok/s   "
+        "train      eval\n";
+    std::map<std::string, Throughput> measured;
+    double total_s = 0, total_flops = 0;
+    for (const auto &r : runs) {
+        if (!measured.count(r.size)) measured[r.size] = measure_throughput(r.train);
+        const Throughput &th = measured[r.size];
+        const double tokens =
+            static_cast<double>(r.train.total_steps() * r.train.tokens_per_step());
+        const double flops = model_flops_per_token(r.train.model, r.train.seq_len, true) * tokens;
+        const int64_t ckpts = static_cast<int64_t>(r.train.checkpoint_plan().size());
+        const double train_s = tokens / th.train_tps;
+        // The scorer's forward passes are single sequences with a KV cache; batched forward
+        // throughput is an optimistic stand-in, so count it at half.
+        const double eval_s =
+            eval_tokens > 0 ? static_cast<double>(ckpts * eval_tokens) / (0.5 * th.forward_tps) : 0;
+        const double done_frac =
+            checkpoint_list(r.train.out_dir).empty()
+                ? 0.0
+                : static_cast<double>(checkpoint_list(r.train.out_dir).back()) /
+                      static_cast<double>(r.train.total_steps());
+        total_s += train_s * (1 - done_frac) + eval_s;
+        total_flops += flops;
+        std::snprintf(buf, sizeof buf,
+                      "  %-16s %10lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n", r.name.c_str(),
+                      static_cast<long long>(r.params), static_cast<long long>(r.train.tokens),
+                      static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
+                      flops / 1e12, th.train_tps, fmt_duration(train_s).c_str(),
+                      fmt_duration(eval_s).c_str(),
+                      done_frac > 0 ? (done_frac >= 1 ? "  (trained)" : "  (partly trained)") : "");
+        out += buf;
+    }
+    // Fixed stages, from rates measured on the default corpus on this kind of machine; zero when
+    // done.
+    double fixed = 0;
+    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+    if (builtin && !builtin_tasks_done(p.tasks())) fixed += kPlanSecondsTasks;
+    if (!corpus_manifest_read(p.corpus()).is_ok()) fixed += kPlanSecondsCorpus;
+    if (!Tokenizer::load(p.tokenizer()).is_ok()) fixed += kPlanSecondsTokenizer;
+    if (!shards_manifest_read(p.shards()).is_ok()) fixed += kPlanSecondsTokenize;
+    std::snprintf(
+        buf, sizeof buf,
+        "total: %.3f TFLOP of training; estimated time %s (corpus, tokenizer, shards and tasks %s; "
+        "evaluation of %lld tokens per checkpoint)\n",
+        total_flops / 1e12, fmt_duration(total_s + fixed).c_str(), fmt_duration(fixed).c_str(),
+        static_cast<long long>(eval_tokens));
+    out += buf;
+    return out;
+}
+
+}  // namespace em
