@@ -1,11 +1,13 @@
 // Tokenization throughput of `emergence`'s encoder against Debian's `spm_encode` on the same
 // model and the same lines of text, run interleaved (spm, ours x 1 thread, ours x 2 threads,
 // repeated) with medians and ratios. Both sides read the input file, encode every line and write
-// the ids to a file; the first round also checks that both produce identical ids.
+// the ids to a file; the first round also checks that both produce identical ids. CPU seconds are
+// reported beside wall-clock seconds: on a shared machine they show the work each side does.
 //
 // usage: tokenize_bench --model tok.model (--input lines.txt | --corpus DIR [--mb 10])
 //                       [--reps 5] [--threads 1,2] [--spm-encode /usr/bin/spm_encode]
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -30,6 +33,16 @@ extern char **environ;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+struct Timing {
+    double wall = 0, cpu = 0;
+};
+
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 struct Args {
     std::string model, input, corpus, spm = "/usr/bin/spm_encode", tmp = "/tmp";
@@ -99,7 +112,7 @@ std::string lines_from_corpus(const std::string &dir, double mb) {
     return out;
 }
 
-double run_spm(const Args &a, const std::string &input, const std::string &output) {
+Timing run_spm(const Args &a, const std::string &input, const std::string &output) {
     std::vector<std::string> argv_s = {a.spm, "--model=" + a.model, "--output_format=id",
                                        "--input=" + input, "--output=" + output};
     std::vector<char *> argv;
@@ -110,18 +123,23 @@ double run_spm(const Args &a, const std::string &input, const std::string &outpu
     if (posix_spawn(&pid, a.spm.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
         die("cannot run " + a.spm + " (install the Debian package sentencepiece)");
     int status = 0;
-    waitpid(pid, &status, 0);
-    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    Timing t;
+    t.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    t.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die(a.spm + " failed");
-    return s;
+    return t;
 }
 
 // Ours: load the model, read the file, encode every line in parallel, write the ids (uint16,
-// each line followed by the boundary id). Returns seconds; fills `ids` for the comparison.
-double run_ours(const Args &a, const std::string &input, const std::string &output, int threads,
+// each line followed by the boundary id). Fills `ids` for the comparison.
+Timing run_ours(const Args &a, const std::string &input, const std::string &output, int threads,
                 std::vector<std::vector<int>> &ids) {
     em::parallel_set_threads(threads);
     auto t0 = Clock::now();
+    double c0 = process_cpu_seconds();
     auto tok = em::Tokenizer::load(a.model);
     if (!tok) die(tok.status().message());
     auto text = em::file_read(input);
@@ -137,7 +155,7 @@ double run_ours(const Args &a, const std::string &input, const std::string &outp
     }
     check(em::file_write_atomic(output, std::string_view(reinterpret_cast<const char *>(out.data()),
                                                          out.size() * sizeof(uint16_t))));
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+    return {std::chrono::duration<double>(Clock::now() - t0).count(), process_cpu_seconds() - c0};
 }
 
 std::vector<std::vector<int>> spm_ids(const std::string &path) {
@@ -154,7 +172,9 @@ std::vector<std::vector<int>> spm_ids(const std::string &path) {
     return out;
 }
 
-double median(std::vector<double> v) {
+double median(const std::vector<Timing> &t, double Timing::*field) {
+    std::vector<double> v;
+    for (const auto &x : t) v.push_back(x.*field);
     std::sort(v.begin(), v.end());
     size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -176,8 +196,8 @@ int main(int argc, char **argv) {
     std::string spm_out = a.tmp + "/tokenize_bench_spm.txt",
                 our_out = a.tmp + "/tokenize_bench_ours.bin";
 
-    std::vector<double> t_spm;
-    std::vector<std::vector<double>> t_ours(a.threads.size());
+    std::vector<Timing> t_spm;
+    std::vector<std::vector<Timing>> t_ours(a.threads.size());
     int64_t tokens = 0;
     for (int r = 0; r < a.reps; ++r) {
         t_spm.push_back(run_spm(a, input, spm_out));
@@ -195,18 +215,20 @@ int main(int argc, char **argv) {
     std::printf("input: %s, %.2f MB, %lld lines, %lld tokens; ids identical to spm_encode's\n",
                 input.c_str(), mbytes, (long long)n_lines, (long long)tokens);
     std::printf(
-        "%d interleaved rounds, medians (wall clock, including model load, file read and "
-        "writing the ids):\n",
+        "%d interleaved rounds, medians; wall clock and CPU seconds include model load, file "
+        "read and writing the ids:\n",
         a.reps);
-    double ms = median(t_spm);
-    std::printf("  %-24s %8.3f s %8.2f MB/s %10.0f tokens/s\n", "spm_encode (1 thread)", ms,
-                mbytes / ms, tokens / ms);
+    double ms = median(t_spm, &Timing::wall), mc = median(t_spm, &Timing::cpu);
+    std::printf("  %-24s %8.3f s wall %8.2f MB/s %10.0f tokens/s   %7.3f s CPU\n",
+                "spm_encode (1 thread)", ms, mbytes / ms, tokens / ms, mc);
     for (size_t k = 0; k < a.threads.size(); ++k) {
-        double m = median(t_ours[k]);
+        double m = median(t_ours[k], &Timing::wall), c = median(t_ours[k], &Timing::cpu);
         std::string name = "emergence, " + std::to_string(a.threads[k]) + " thread" +
                            (a.threads[k] > 1 ? "s" : "");
-        std::printf("  %-24s %8.3f s %8.2f MB/s %10.0f tokens/s   %.2fx spm_encode\n", name.c_str(),
-                    m, mbytes / m, tokens / m, ms / m);
+        std::printf(
+            "  %-24s %8.3f s wall %8.2f MB/s %10.0f tokens/s   %7.3f s CPU   %.2fx "
+            "spm_encode (wall)\n",
+            name.c_str(), m, mbytes / m, tokens / m, c, ms / m);
     }
     std::remove(spm_out.c_str());
     std::remove(our_out.c_str());

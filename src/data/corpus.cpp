@@ -90,7 +90,7 @@ std::string utf8_or_fail(std::string raw, const std::string &file, bool replace,
     return out;
 }
 
-Status read_jsonl_file(const std::string &file, Source &src, bool replace, bool per_record_source,
+Status read_jsonl_file(const std::string &file, Source &src, bool replace,
                        std::vector<Source> &extra_sources) {
     EM_ASSIGN_OR_RETURN(std::string raw, file_read(file));
     Status st;
@@ -109,7 +109,7 @@ Status read_jsonl_file(const std::string &file, Source &src, bool replace, bool 
         d.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>()
                : j.contains("id")                      ? j["id"].dump()
                                                        : where;
-        std::string s = per_record_source && j.contains("source") && j["source"].is_string()
+        std::string s = j.contains("source") && j["source"].is_string()
                             ? j["source"].get<std::string>()
                             : src.name;
         if (s == src.name) {
@@ -146,14 +146,22 @@ Status read_text_file(const std::string &file, const std::string &rel, Source &s
         src.docs.push_back(std::move(d));
         return Status::ok();
     }
-    std::string text = text_normalize(raw);
+    // Blocks of the file as it is (line endings unified), so ids carry the file's line numbers.
+    std::string text;
+    text.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '\r')
+            text.push_back(raw[i]);
+        else if (i + 1 >= raw.size() || raw[i + 1] != '\n')
+            text.push_back('\n');
+    }
     for (std::string_view b : text_blocks(text)) {
         Document d;
         int64_t line =
             1 + std::count(text.cbegin(), text.cbegin() + (b.data() - text.data()), '\n');
         d.id = rel + ":" + std::to_string(line);
         d.text = std::string(b);
-        src.docs.push_back(std::move(d));
+        if (!text_normalize(d.text).empty()) src.docs.push_back(std::move(d));
     }
     return Status::ok();
 }
@@ -189,12 +197,14 @@ Status read_user_input(const Input &in, Source &src, const CorpusOptions &opt, b
     };
     size_t before = count_docs();
     for (const auto &[file, rel] : files) {
+        // A directory above evaluation-only data (node_modules, /usr/share) must not pull it in.
+        EM_TRY(guard_eval_only(file, opt.paths));
         std::string ext = fs::path(file).extension().string();
         if (extra && ext != ".jsonl")
             return Status::error(file +
                                  ": --extra takes JSONL files (one {\"text\": ...} per line)");
         if (ext == ".jsonl") {
-            EM_TRY(read_jsonl_file(file, src, opt.invalid_utf8_replace, true, more));
+            EM_TRY(read_jsonl_file(file, src, opt.invalid_utf8_replace, more));
         } else if (ext == ".txt" || ext == ".md") {
             EM_TRY(read_text_file(file, rel, src, opt));
         } else {

@@ -65,8 +65,12 @@ TEST(Corpus, FilesBlocksAndJsonl) {
     EXPECT_EQ((*m)["sources"][0]["inputs"][0], d + "/in");
     opt.doc_split = DocSplit::block;
     ASSERT_TRUE(build(d + "/c2", opt).is_ok());
-    std::set<std::string> blocks;
-    for (const auto &r : all_records(d + "/c2")) blocks.insert(r.text);
+    std::set<std::string> blocks, ids;
+    for (const auto &r : all_records(d + "/c2")) {
+        blocks.insert(r.text);
+        ids.insert(r.id);
+    }
+    EXPECT_TRUE(ids.count("a.txt:3")) << "block ids carry the file's line numbers";
     EXPECT_EQ(blocks, (std::set<std::string>{"Alpha one.", "Alpha two.", "# Beta", "Beta body.",
                                              "Gamma", "Delta"}));
 }
@@ -258,6 +262,11 @@ TEST(Corpus, EvaluationOnlyDataIsRefusedAsUserInput) {
         ASSERT_FALSE(st.is_ok()) << p;
         EXPECT_NE(st.message().find("never enters training"), std::string::npos) << st.message();
     }
+    // A directory above them is refused too when it would read their files.
+    opt.sources = {d + "/assets"};
+    Status st = build(d + "/out", opt);
+    ASSERT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("x.txt: lies inside"), std::string::npos) << st.message();
 }
 
 TEST(Corpus, MissingPackageNamesThePackage) {
