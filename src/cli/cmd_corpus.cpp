@@ -110,10 +110,12 @@ void setup(CLI::App &root) {
         "build", "Assemble train.jsonl, val.jsonl and manifest.json from package sources or files");
     auto b = std::make_shared<BuildArgs>();
     build->add_option("--out", b->out, "output directory (e.g. corpus)")->required();
+    std::string names;
+    for (const auto &n : source_default_names()) names += (names.empty() ? "" : ", ") + n;
     build
         ->add_option("--sources", b->sources,
-                     "'default', built-in source names, or [NAME=]PATH of .txt/.md/.jsonl files "
-                     "or directories")
+                     "'default', built-in source names (" + names +
+                         "), or [NAME=]PATH of .txt/.md/.jsonl files or directories")
         ->capture_default_str();
     build->add_option("--extra", b->extra,
                       "[NAME=]FILE.jsonl of extra training documents ({\"text\": ...} per line; a "

@@ -156,8 +156,8 @@ Result<nlohmann::json> tokenizer_train(const std::string &corpus_dir, const std:
             std::string m(st.message()), fix;
             if (m.find("smaller than required_chars") != std::string::npos)
                 fix =
-                    " (raise --vocab: byte fallback takes 256 ids and each kept character one; "
-                    "or lower --character-coverage)";
+                    " (raise --vocab: each kept character takes one id, byte fallback 256 "
+                    "more; or lower --character-coverage)";
             else if (m.find("too high") != std::string::npos)
                 fix = " (the corpus is too small for this --vocab: lower it)";
             std::replace(m.begin(), m.end(), '\n', ' ');

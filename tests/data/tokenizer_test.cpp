@@ -2,6 +2,8 @@
 // normalized English and Chinese text, and the cached encoders agreeing with SentencePiece.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/fileio.h"
 #include "common/parallel.h"
 #include "data/text.h"
@@ -98,6 +100,32 @@ TEST_F(TokenizerTest, CachedEncodersEqualTheLibrary) {
         }
     }
     parallel_set_threads(parallel_default_threads());
+}
+
+TEST_F(TokenizerTest, WithoutByteFallbackUnknownsMatchTheLibrary) {
+    TokenizerOptions opt;
+    opt.vocab_size = 150;
+    opt.byte_fallback = false;
+    opt.character_coverage = 0.98;
+    ASSERT_TRUE(tokenizer_train(dir_ + "/corpus", dir_ + "/nobytes.model", opt).is_ok());
+    auto tok = Tokenizer::load(dir_ + "/nobytes.model");
+    ASSERT_TRUE(tok.is_ok()) << tok.status().message();
+    EXPECT_TRUE(tok->word_cache_enabled());
+    std::vector<std::string> texts = {
+        "\u0416\u0436\u0436 unseen \u05D0\u05D0 words \u3042\n\u3042x",
+        testing::chinese_text(77, 3), "x\u0416 \u0416x \u0416\u0416"};
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    BatchEncoder batch(*tok);
+    std::vector<std::vector<int>> ids;
+    ASSERT_TRUE(batch.encode(views, ids).is_ok());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        std::vector<int> ref, cached;
+        ASSERT_TRUE(tok->encode_reference(texts[i], ref).is_ok());
+        ASSERT_TRUE(tok->encode(texts[i], cached).is_ok());
+        EXPECT_EQ(ids[i], ref) << i;
+        EXPECT_EQ(cached, ref) << i;
+        EXPECT_NE(std::find(ref.begin(), ref.end(), 0), ref.end()) << "expected <unk> in " << i;
+    }
 }
 
 TEST_F(TokenizerTest, BadInputsFailClearly) {
