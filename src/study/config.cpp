@@ -134,17 +134,10 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     TrainConfig &tr = c.train;
     if (auto *t = table("train")) {
         TomlReader r(*t, path + " [train]");
-        r.get("batch_size", tr.batch_size);
-        r.get("seq_len", tr.seq_len);
-        r.get("lr", tr.lr);
-        r.get("min_lr_ratio", tr.min_lr_ratio);
-        r.get("warmup_fraction", tr.warmup_fraction);
-        r.get("schedule", tr.schedule);
-        r.get("beta1", tr.adamw.beta1);
-        r.get("beta2", tr.adamw.beta2);
-        r.get("weight_decay", tr.adamw.weight_decay);
-        r.get("grad_clip", tr.grad_clip);
-        r.get("val_windows", tr.val_windows);
+        if (t->get("tokens"))
+            return Status::error(
+                path + " [train]: 'tokens' is per run here: list the token budgets in 'budgets'");
+        train_keys_read(r, tr);
         r.get("budgets", c.budgets);
         EM_TRY(r.finish());
     }

@@ -71,6 +71,28 @@ Status train_config_validate(const TrainConfig &c) {
     return schedule_validate(c.lr_schedule());
 }
 
+void train_keys_read(TomlReader &r, TrainConfig &c) {
+    r.get("batch_size", c.batch_size);
+    r.get("seq_len", c.seq_len);
+    r.get("grad_accum", c.grad_accum);
+    r.get("tokens", c.tokens);
+    r.get("lr", c.lr);
+    r.get("min_lr_ratio", c.min_lr_ratio);
+    r.get("warmup_fraction", c.warmup_fraction);
+    r.get("schedule", c.schedule);
+    r.get("decay_fraction", c.decay_fraction);
+    r.get("beta1", c.adamw.beta1);
+    r.get("beta2", c.adamw.beta2);
+    r.get("eps", c.adamw.eps);
+    r.get("weight_decay", c.adamw.weight_decay);
+    r.get("decay_norms", c.adamw.decay_norms);
+    r.get("decay_embeddings", c.adamw.decay_embeddings);
+    r.get("grad_clip", c.grad_clip);
+    r.get("log_every", c.log_every);
+    r.get("val_every", c.val_every);
+    r.get("val_windows", c.val_windows);
+}
+
 Result<TrainConfig> train_config_load(const std::string &path) {
     EM_ASSIGN_OR_RETURN(toml::table root, toml_parse_file(path));
     TrainConfig c;
@@ -100,25 +122,7 @@ Result<TrainConfig> train_config_load(const std::string &path) {
     if (auto *t = table("model")) EM_TRY(model_config_from_toml(c.model, *t, path + " [model]"));
     if (auto *t = table("train")) {
         TomlReader r(*t, path + " [train]");
-        r.get("batch_size", c.batch_size);
-        r.get("seq_len", c.seq_len);
-        r.get("grad_accum", c.grad_accum);
-        r.get("tokens", c.tokens);
-        r.get("lr", c.lr);
-        r.get("min_lr_ratio", c.min_lr_ratio);
-        r.get("warmup_fraction", c.warmup_fraction);
-        r.get("schedule", c.schedule);
-        r.get("decay_fraction", c.decay_fraction);
-        r.get("beta1", c.adamw.beta1);
-        r.get("beta2", c.adamw.beta2);
-        r.get("eps", c.adamw.eps);
-        r.get("weight_decay", c.adamw.weight_decay);
-        r.get("decay_norms", c.adamw.decay_norms);
-        r.get("decay_embeddings", c.adamw.decay_embeddings);
-        r.get("grad_clip", c.grad_clip);
-        r.get("log_every", c.log_every);
-        r.get("val_every", c.val_every);
-        r.get("val_windows", c.val_windows);
+        train_keys_read(r, c);
         EM_TRY(r.finish());
     }
     if (auto *t = table("checkpoint")) {

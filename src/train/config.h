@@ -60,6 +60,11 @@ struct TrainConfig {
 };
 
 Result<TrainConfig> train_config_load(const std::string &path);
+
+class TomlReader;
+// Reads the keys of a [train] table (batch_size, seq_len, lr, schedule, AdamW, validation, ...)
+// into c; shared by run configs and study configs.
+void train_keys_read(TomlReader &r, TrainConfig &c);
 Status train_config_validate(const TrainConfig &c);
 nlohmann::json train_config_to_json(const TrainConfig &c);
 
