@@ -104,16 +104,27 @@ Built lastword_task(const TrainingIndex &ix, const std::vector<Document> &docs, 
                      last_words(ctx, 80), last.word, last.tag});
             }
     }
-    std::map<std::string, std::set<std::string>> by_tag;
+    // Distractors: words ending sentences with the same tag, of the nearest length.
+    std::map<std::string, std::set<std::string>> tag_words;
     std::set<std::string> all_words;
-    for (const auto &c : cands) by_tag[c.tag].insert(c.word), all_words.insert(c.word);
+    for (const auto &c : cands) tag_words[c.tag].insert(c.word), all_words.insert(c.word);
+    std::map<std::string, std::vector<std::string>> by_tag;
+    std::map<std::string, LengthIndex> index;
+    for (const auto &[tag, ws] : tag_words) {
+        by_tag[tag].assign(ws.begin(), ws.end());
+        index.emplace(tag, LengthIndex(by_tag[tag]));
+    }
     const std::vector<std::string> all(all_words.begin(), all_words.end());
+    const LengthIndex all_index(all);
     std::map<std::string, int64_t> word_count;
     for (const auto &c : cands) ++word_count[c.word];
     for (const auto &c : cands) {
-        std::vector<std::string> pool(by_tag[c.tag].begin(), by_tag[c.tag].end());
-        if (pool.size() < 4) pool = all;
-        nlohmann::json d = mc_doc(rng, c.id, c.ctx, c.word, draw_distinct(rng, pool, 3, {c.word}));
+        const bool own_tag = by_tag[c.tag].size() >= 4;
+        const std::vector<std::string> &pool = own_tag ? by_tag[c.tag] : all;
+        std::vector<std::string> ds =
+            draw_like(rng, ix, pool, own_tag ? index.at(c.tag) : all_index, c.word, 3,
+                      [](const std::string &) { return true; });
+        nlohmann::json d = mc_doc(rng, c.id, c.ctx, c.word, ds);
         d["tag"] = c.tag;
         b.docs.push_back(std::move(d));
     }
@@ -131,8 +142,9 @@ Built lastword_task(const TrainingIndex &ix, const std::vector<Document> &docs, 
     si.name = b.name;
     si.title = "Brown last-word cloze (LAMBADA-style)";
     si.source =
-        "held-out Brown paragraphs: the context up to a sentence's last word (at most 80 "
-        "words) -> that word vs 3 words with the same Brown part-of-speech tag";
+        "held-out Brown paragraphs: the context up to a sentence's last word (at most 80 words) "
+        "-> that word vs 3 words with the same Brown part-of-speech tag, the nearest length and a "
+        "training frequency within 2x (else 5x)";
     si.packages = kBrownPackages;
     si.licence = kBrownLicence;
     si.heldout = kBrownHeldout;
@@ -234,6 +246,7 @@ Built agreement_task(const TrainingIndex &ix, const std::vector<Document> &docs,
     si.name = b.name;
     si.doc_to_text = "";
     si.target_delimiter = "";
+    si.metrics = {"acc", "brier_score", "correct_choice_prob", "nll", "bits_per_byte"};
     si.title = "Brown subject-verb agreement minimal pairs";
     si.source =
         "held-out Brown sentences: a verb right after its subject noun (is/are, was/were, "

@@ -134,6 +134,8 @@ bool TrainingIndex::seen_zh(std::string_view text, double threshold) const {
     return seen_in(zh8_, windows8(char_hashes(text)), threshold);
 }
 
+namespace {
+
 std::string toml_quote(const std::string &v) {
     std::string out = "\"";
     for (unsigned char c : v) {
@@ -172,6 +174,8 @@ std::string toml_list(const std::vector<std::string> &v) {
     return out + "]";
 }
 
+}  // namespace
+
 std::string spec_toml(const SpecInfo &s, const nlohmann::json &stats) {
     // Written by hand in a fixed order, with basic strings only (a multi-line literal string
     // would lose a leading line break, which a stop string "\n" is).
@@ -191,6 +195,7 @@ std::string spec_toml(const SpecInfo &s, const nlohmann::json &stats) {
     kv("target_delimiter", toml_quote(s.target_delimiter));
     if (!s.until.empty()) kv("until", toml_list(s.until));
     if (s.max_gen_toks > 0) kv("max_gen_toks", std::to_string(s.max_gen_toks));
+    if (!s.metrics.empty()) kv("metrics", toml_list(s.metrics));
     t += "\n[metadata]\n";
     auto meta = [&](const char *k, const std::string &v) {
         if (!v.empty()) kv(k, toml_quote(v));
@@ -235,6 +240,52 @@ std::vector<std::string> draw_distinct(Rng &rng, const std::vector<std::string> 
                 rest.push_back(c);
         shuffle(rng, rest);
         for (size_t i = 0; i < rest.size() && out.size() < n; ++i) out.push_back(rest[i]);
+    }
+    return out;
+}
+
+LengthIndex::LengthIndex(const std::vector<std::string> &words) {
+    for (size_t i = 0; i < words.size(); ++i) by_len_[words[i].size()].push_back(i);
+}
+
+std::vector<size_t> LengthIndex::draw(Rng &rng, size_t len, size_t n,
+                                      const std::function<bool(size_t)> &ok) const {
+    std::vector<size_t> out;
+    if (by_len_.empty()) return out;
+    const size_t widest = std::max(len, by_len_.rbegin()->first);
+    for (size_t d = 0; out.size() < n && d <= widest; ++d) {
+        std::vector<const std::vector<size_t> *> band;
+        size_t total = 0;
+        for (auto it = by_len_.lower_bound(len > d ? len - d : 0);
+             it != by_len_.end() && it->first <= len + d; ++it) {
+            band.push_back(&it->second);
+            total += it->second.size();
+        }
+        for (size_t tries = 0; total > 0 && out.size() < n && tries < 40 * n; ++tries) {
+            size_t r = rng.below(total), b = 0;
+            while (r >= band[b]->size()) r -= band[b++]->size();
+            const size_t id = (*band[b])[r];
+            if (ok(id) && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> draw_like(Rng &rng, const TrainingIndex &ix,
+                                   const std::vector<std::string> &pool, const LengthIndex &index,
+                                   const std::string &word, size_t n,
+                                   const std::function<bool(const std::string &)> &ok) {
+    std::vector<std::string> out;
+    const double fw = static_cast<double>(ix.freq(word) + 1);
+    for (double band : {2.0, 5.0, 0.0}) {
+        if (out.size() >= n) break;
+        for (size_t id : index.draw(rng, word.size(), n - out.size(), [&](size_t i) {
+                 const std::string &c = pool[i];
+                 const double r = static_cast<double>(ix.freq(c) + 1) / fw;
+                 return c != word && ok(c) && std::find(out.begin(), out.end(), c) == out.end() &&
+                        (band == 0 || (r >= 1 / band && r <= band));
+             }))
+            out.push_back(pool[id]);
     }
     return out;
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -58,6 +60,7 @@ struct SpecInfo {
     std::string target_delimiter = " ", description;
     std::vector<std::string> until;
     int64_t max_gen_toks = 0;
+    std::vector<std::string> metrics;  // empty: every metric of the output type
     // metadata
     std::string title, source, packages, licence, heldout, chance, notes;
 };
@@ -76,6 +79,28 @@ nlohmann::json mc_doc(Rng &rng, const std::string &id, const std::string &prompt
 // pool runs out.
 std::vector<std::string> draw_distinct(Rng &rng, const std::vector<std::string> &pool, size_t n,
                                        const std::vector<std::string> &exclude);
+
+// Words bucketed by length, for distractors as long as the answer: a model that only counts
+// tokens (a random one prefers fewer) must not find the answer by its length.
+class LengthIndex {
+  public:
+    explicit LengthIndex(const std::vector<std::string> &words);
+    // Up to n distinct indices of words accepted by `ok`, drawn at random among those whose length
+    // is nearest `len` (the narrowest band len +- d that yields them).
+    std::vector<size_t> draw(Rng &rng, size_t len, size_t n,
+                             const std::function<bool(size_t)> &ok) const;
+
+  private:
+    std::map<size_t, std::vector<size_t>> by_len_;
+};
+
+// Up to n distinct words of `pool` (indexed by `index`) accepted by `ok`, like `word` in the two
+// things that decide how many tokens a word takes, and so what an untrained model prefers: the
+// nearest length, and a training frequency within 2x (else 5x, else any).
+std::vector<std::string> draw_like(Rng &rng, const TrainingIndex &ix,
+                                   const std::vector<std::string> &pool, const LengthIndex &index,
+                                   const std::string &word, size_t n,
+                                   const std::function<bool(const std::string &)> &ok);
 
 // Keeps `n` of the candidates chosen at random (all of them when fewer), in random order.
 void keep_random(Rng &rng, std::vector<nlohmann::json> &docs, int64_t n);

@@ -327,9 +327,16 @@ Result<std::vector<Built>> synthetic_tasks(const TrainingIndex &ix, uint64_t see
 
     // Other capitals as wrong answers: never the gold, and the same three for cloze and letter
     // forms of one country, so both forms ask exactly the same question.
+    const LengthIndex capital_len(w.capital);
     auto wrong_capitals = [&](size_t c) {
-        return draw_distinct(rng, w.capital, 3, {w.capital[c]});
+        std::vector<std::string> out;
+        for (size_t i :
+             capital_len.draw(rng, w.capital[c].size(), 3, [&](size_t j) { return j != c; }))
+            out.push_back(w.capital[i]);
+        return out;
     };
+    const std::vector<std::string> letter_metrics = {"acc", "brier_score", "correct_choice_prob",
+                                                     "nll", "bits_per_byte"};
     Built cloze, letter, compose;
     cloze.name = "facts_cloze";
     letter.name = "facts_letter";
@@ -369,7 +376,9 @@ Result<std::vector<Built>> synthetic_tasks(const TrainingIndex &ix, uint64_t see
     SpecInfo si;
     si.name = cloze.name;
     si.title = "Invented capitals, cloze form";
-    si.source = world_note + "; \"The capital of X is\" -> X's capital vs 3 other capitals";
+    si.source = world_note +
+                "; \"The capital of X is\" -> X's capital vs 3 other capitals of the "
+                "nearest length";
     si.licence = "generated";
     si.heldout =
         "the frame \"The capital of X is\" never occurs in training (the facts do, in 10 "
@@ -380,6 +389,7 @@ Result<std::vector<Built>> synthetic_tasks(const TrainingIndex &ix, uint64_t see
     si.name = letter.name;
     si.description = std::string(kMmluHeader) + "\n\n";
     si.doc_to_choice_list = {"A", "B", "C", "D"};
+    si.metrics = letter_metrics;  // acc_norm is acc when every choice is one letter
     si.title = "Invented capitals, MMLU letter form";
     si.source = world_note +
                 "; \"Question: What is the capital of X?\\nA. ...\\nD. ...\\nAnswer:\" -> "
@@ -426,6 +436,7 @@ Result<std::vector<Built>> synthetic_tasks(const TrainingIndex &ix, uint64_t see
     si = SpecInfo{};
     si.name = passages.name;
     si.doc_to_choice_list = {"A", "B", "C", "D"};
+    si.metrics = letter_metrics;
     si.title = "Passages with letter choices (the answer is in the passage)";
     si.source =
         "seeded generator: 2-4 sentences about people and things, a question, four options "

@@ -49,18 +49,24 @@ Result<Built> kjv_task(const TrainingIndex &ix, const SourcePaths &paths, uint64
                    ""};
             if (verse_split(u.text, h.head, h.tail)) halves.push_back(std::move(h));
         }
-    std::map<std::string, std::vector<const Half *>> by_book;
-    for (const auto &h : halves) by_book[h.book].push_back(&h);
+    // Wrong endings: distinct endings of other verses of the same book, of the nearest length
+    // (an untrained model prefers fewer tokens, so length must not point at the answer).
+    std::map<std::string, std::vector<std::string>> tails;
+    for (const auto &h : halves) tails[h.book].push_back(h.tail);
+    std::map<std::string, LengthIndex> index;
+    for (auto &[book, t] : tails) {
+        std::sort(t.begin(), t.end());
+        t.erase(std::unique(t.begin(), t.end()), t.end());
+        index.emplace(book, LengthIndex(t));
+    }
     for (const auto &h : halves) {
-        // Endings of other verses of the same book with a similar length.
-        std::vector<std::string> pool;
-        for (const Half *o : by_book[h.book]) {
-            const double r =
-                static_cast<double>(o->tail.size()) / static_cast<double>(h.tail.size());
-            if (o->tail != h.tail && r > 0.7 && r < 1.4) pool.push_back(o->tail);
-        }
-        if (pool.size() < 3) continue;
-        b.docs.push_back(mc_doc(rng, h.id, h.head, h.tail, draw_distinct(rng, pool, 3, {h.tail})));
+        const auto &pool = tails[h.book];
+        std::vector<std::string> ds;
+        for (size_t i : index.at(h.book).draw(rng, h.tail.size(), 3,
+                                              [&](size_t j) { return pool[j] != h.tail; }))
+            ds.push_back(pool[i]);
+        if (ds.size() < 3) continue;
+        b.docs.push_back(mc_doc(rng, h.id, h.head, h.tail, ds));
     }
     b.stats["candidates"] = static_cast<int64_t>(b.docs.size());
     decontaminate(b, [&](const nlohmann::json &d) {
@@ -73,8 +79,7 @@ Result<Built> kjv_task(const TrainingIndex &ix, const SourcePaths &paths, uint64
     si.title = "KJV verse continuation (HellaSwag-style)";
     si.source =
         "held-out KJV verses split at the comma, semicolon or colon nearest the middle: the "
-        "first half -> its second half vs 3 second halves of the same book with 0.7-1.4x its "
-        "length";
+        "first half -> its second half vs 3 second halves of the same book of the nearest length";
     si.packages = "deb:bible-kjv deb:bible-kjv-text";
     si.licence = "KJV text: public domain (Crown copyright in the UK)";
     si.heldout =

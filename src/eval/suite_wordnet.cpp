@@ -43,9 +43,20 @@ Built hypernym_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int64_
     std::vector<const Synset *> nouns;
     for (const auto &s : wn.synsets)
         if (s.pos == 'n') nouns.push_back(&s);
-    std::vector<std::pair<const Synset *, std::string>> pool;  // distractor hypernym words
+    // Distractors are category words too: lemmas of synsets that are some noun's hypernym (so
+    // they resemble the answers in form), each with the synsets it names.
+    std::unordered_set<const Synset *> is_hypernym;
     for (const Synset *s : nouns)
-        if (auto w = lemma(ix, *s, kHypernymMinFreq); !w.empty()) pool.push_back({s, w});
+        for (const auto &id : wn.hypernyms(*s))
+            if (const Synset *p = wn.find(id)) is_hypernym.insert(p);
+    std::vector<std::string> pool;
+    std::unordered_map<std::string, std::vector<const Synset *>> senses;
+    for (const Synset *s : nouns)
+        if (auto w = lemma(ix, *s, kHypernymMinFreq); !w.empty() && is_hypernym.count(s)) {
+            if (senses[w].empty()) pool.push_back(w);
+            senses[w].push_back(s);
+        }
+    const LengthIndex by_len(pool);
     std::unordered_map<const Synset *, std::unordered_set<const Synset *>> anc_cache;
     std::function<const std::unordered_set<const Synset *> &(const Synset *)> ancestors =
         [&](const Synset *s) -> const std::unordered_set<const Synset *> & {
@@ -73,14 +84,13 @@ Built hypernym_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int64_
         const auto &anc = ancestors(s);
         std::set<std::string> anc_words(s->words.begin(), s->words.end());
         for (const Synset *a : anc) anc_words.insert(a->words.begin(), a->words.end());
-        std::vector<std::string> ds;
-        for (int tries = 0; ds.size() < 3 && tries < 1000; ++tries) {
-            const auto &[ps, w] = pool[rng.below(pool.size())];
-            if (anc.count(ps) || anc_words.count(w) || w == h || w == hyp ||
-                std::find(ds.begin(), ds.end(), w) != ds.end())
-                continue;
-            ds.push_back(w);
-        }
+        std::vector<std::string> ds =
+            draw_like(rng, ix, pool, by_len, hyp, 3, [&](const std::string &w) {
+                if (anc_words.count(w) || w == h) return false;
+                for (const Synset *ps : senses[w])
+                    if (anc.count(ps)) return false;
+                return true;
+            });
         if (ds.size() < 3) continue;
         ++candidates;
         // "A dog", "An apple" when the corpus uses the noun after an article, else "Furniture".
@@ -106,7 +116,9 @@ Built hypernym_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int64_
     si.title = "WordNet hypernym multiple choice";
     si.source =
         "WordNet 3.0 noun synsets: \"A <noun> is a kind of\" -> its direct hypernym vs 3 "
-        "nouns that are not its ancestors; both words occur >= 50 times in training";
+        "hypernym words that are not its ancestors, of the nearest length and a training frequency "
+        "within "
+        "2x (else 5x); both words occur >= 50 times in training";
     si.packages = kWordNetPackages;
     si.licence = kWordNetLicence;
     si.heldout = kWordNetHeldout;
@@ -119,8 +131,12 @@ Built definition_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int6
     Built b;
     b.name = "wn_def2word";
     std::unordered_map<char, std::vector<std::string>> by_pos;
+    std::unordered_map<char, std::unordered_set<std::string>> seen;
     for (const auto &s : wn.synsets)
-        if (auto w = lemma(ix, s, kDefinitionMinFreq); !w.empty()) by_pos[s.pos].push_back(w);
+        if (auto w = lemma(ix, s, kDefinitionMinFreq); !w.empty() && seen[s.pos].insert(w).second)
+            by_pos[s.pos].push_back(w);
+    std::unordered_map<char, LengthIndex> index;
+    for (const auto &[pos, words] : by_pos) index.emplace(pos, LengthIndex(words));
     int64_t candidates = 0;
     for (const auto &s : wn.synsets) {
         const std::string w = lemma(ix, s, kDefinitionMinFreq);
@@ -131,17 +147,10 @@ Built definition_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int6
             for (char &c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             own.insert(l);
         }
-        // Distractors: same part of speech and a similar frequency, so that frequency alone does
-        // not give the answer away.
-        const auto &pool = by_pos[s.pos];
-        const double fw = static_cast<double>(ix.freq(w) + 1);
-        std::vector<std::string> ds;
-        for (int tries = 0; ds.size() < 3 && tries < 2000; ++tries) {
-            const std::string &c = pool[rng.below(pool.size())];
-            const double r = static_cast<double>(ix.freq(c) + 1) / fw;
-            if (own.count(c) || c == w || std::find(ds.begin(), ds.end(), c) != ds.end()) continue;
-            if ((r > 0.2 && r < 5) || tries > 1500) ds.push_back(c);
-        }
+        // Distractors: same part of speech, similar frequency and length.
+        std::vector<std::string> ds =
+            draw_like(rng, ix, by_pos[s.pos], index.at(s.pos), w, 3,
+                      [&](const std::string &c) { return !own.count(c); });
         if (ds.size() < 3) continue;
         ++candidates;
         std::string defn = s.definition;
@@ -159,7 +168,8 @@ Built definition_task(const TrainingIndex &ix, const WordNet &wn, Rng &rng, int6
     si.title = "WordNet definition -> word multiple choice";
     si.source =
         "WordNet 3.0 glosses: \"Definition: ...\\nWord:\" -> the lemma vs 3 lemmas of the same "
-        "part of speech and similar training frequency (0.2x-5x); words occur >= 20 times";
+        "part of speech, the nearest length and a training frequency within 2x (else 5x); words "
+        "occur >= 20 times";
     si.packages = kWordNetPackages;
     si.licence = kWordNetLicence;
     si.heldout = kWordNetHeldout + std::string(
