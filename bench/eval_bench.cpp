@@ -3,7 +3,8 @@
 // PyTorch peer (bench/eval_peer.py, the same weights read from our safetensors file, the same
 // threads) that runs each choice as its own forward as an lm-eval Hugging Face model does, one
 // request per forward and in padded batches. Runs are interleaved (A B C ... A B C ...) and the
-// table gives medians and ratios. The peer's log-likelihoods are checked against ours.
+// table gives medians and ratios. The peer's log-likelihoods are checked against ours. The peer
+// runs with OMP_WAIT_POLICY=PASSIVE, as the engine's thread pool waits passively too.
 //
 // usage: eval_bench [--d 128] [--layers 4] [--heads 4] [--kv-heads 0] [--vocab 4096] [--seq 128]
 //                   [--docs 200] [--choices 4] [--ctx 40:90] [--cont 2:12] [--threads 1]
@@ -158,10 +159,11 @@ int main(int argc, char **argv) {
     std::vector<std::string> order;
     std::vector<double> ours_ll;
     double max_diff = 0;
-    const std::string peer_cmd = std::string("/usr/bin/python3 ") + EM_SOURCE_DIR +
-                                 "/bench/eval_peer.py --weights " + weights + " --docs " +
-                                 docs_path + " --threads " + std::to_string(threads) + " --batch " +
-                                 std::to_string(peer_batch) + " --mode ";
+    // Passive OpenMP waits, like the engine's pool: spinning threads collapse on a shared host.
+    const std::string peer_cmd = std::string("OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 ") +
+                                 EM_SOURCE_DIR + "/bench/eval_peer.py --weights " + weights +
+                                 " --docs " + docs_path + " --threads " + std::to_string(threads) +
+                                 " --batch " + std::to_string(peer_batch) + " --mode ";
     for (int64_t rep = 0; rep < reps; ++rep) {
         for (const Mode &m : modes) {
             em::ScoreOptions o;
