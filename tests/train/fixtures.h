@@ -2,10 +2,10 @@
 // known entropy rate, well below log V) and small run configs.
 #pragma once
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
