@@ -19,9 +19,11 @@
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "data/corpus.h"
+#include "data/sources.h"
 #include "data/tokenize.h"
 #include "data/tokenizer.h"
 #include "eval/eval.h"
+#include "eval/suite.h"
 #include "eval/task.h"
 #include "model/safetensors.h"
 #include "optim/adamw.h"
@@ -36,12 +38,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Wall times of the fixed stages on the default corpus, measured on a 2-core machine; `study plan`
-// adds them for stages not yet complete (user corpora scale roughly with their size).
-constexpr double kPlanSecondsTasks = 30;
-constexpr double kPlanSecondsCorpus = 40;
-constexpr double kPlanSecondsTokenizer = 60;
-constexpr double kPlanSecondsTokenize = 45;
+// Rates of the fixed stages, measured on a quiet 2-core machine with the default corpus and the
+// quick study (configs/quick.toml): building the built-in suite takes about 10 s whatever the
+// size of its skill documents; the corpus is written at about 25 MB/s and tokenized into shards at
+// about 15 MB/s; SentencePiece trains at about 0.7 s per MB of sampled text. `study plan` adds them
+// for stages not yet complete.
+constexpr double kPlanSecondsTasks = 10;
+constexpr double kPlanCorpusBytesPerSecond = 25e6;
+constexpr double kPlanTokenizeBytesPerSecond = 15e6;
+constexpr double kPlanTokenizerSecondsPerByte = 0.7e-6;
+// The default corpus's training text (corpus/train.jsonl without skill documents), and the
+// default size of the built-in suite's skills.jsonl.
+constexpr double kPlanDefaultCorpusBytes = 72e6;
+constexpr double kPlanDefaultSkillsBytes = 48e6;
+// Mean bytes of one built-in task document (context, target and every choice), measured over the
+// suite (tests/study checks it against a freshly built suite), for plans made before it is built.
+constexpr double kPlanBuiltinBytesPerDoc = 168;
+constexpr int64_t kPlanBuiltinTasks = 12;
 
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -128,6 +141,35 @@ int64_t eval_tokens_estimate(const std::vector<Task> &tasks, int64_t limit) {
         if (!t.instances.empty()) bytes += n * per_doc / static_cast<int64_t>(t.instances.size());
     }
     return bytes / 4;
+}
+
+// Bytes of the corpus's training text: from its manifest when built, else from the sources
+// (the default corpus's measured size, a share of it per named built-in source, user files by
+// their size) plus the skill documents mixed in.
+double corpus_bytes_estimate(const StudyConfig &c, const StudyPaths &p) {
+    if (auto m = corpus_manifest_read(p.corpus()); m.is_ok())
+        return m->at("files").at("train.jsonl").at("bytes").get<double>();
+    namespace fs = std::filesystem;
+    const double per_source =
+        kPlanDefaultCorpusBytes / static_cast<double>(source_default_names().size());
+    double bytes = 0;
+    for (const auto &s : c.corpus_sources) {
+        std::error_code ec;
+        const std::string path = s.substr(s.find('=') == std::string::npos ? 0 : s.find('=') + 1);
+        if (s == "default")
+            bytes += kPlanDefaultCorpusBytes;
+        else if (source_find(s))
+            bytes += per_source;
+        else if (fs::is_directory(path, ec))
+            for (const auto &e : fs::recursive_directory_iterator(path, ec))
+                bytes += e.is_regular_file(ec) ? static_cast<double>(e.file_size(ec)) : 0;
+        else if (fs::is_regular_file(path, ec))
+            bytes += static_cast<double>(fs::file_size(path, ec));
+    }
+    const bool builtin = c.tasks.size() == 1 && c.tasks[0] == "builtin";
+    if (builtin && c.skills)
+        bytes += c.skills_bytes > 0 ? static_cast<double>(c.skills_bytes) : kPlanDefaultSkillsBytes;
+    return bytes;
 }
 
 struct Ctx {
@@ -468,6 +510,18 @@ Throughput measure_throughput(const TrainConfig &t) {
 
 }  // namespace
 
+int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &dir) {
+    if (auto tasks = load_tasks(cfg, StudyPaths{dir}); tasks.is_ok())
+        return eval_tokens_estimate(*tasks, cfg.eval_limit);
+    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+    if (!builtin) return 0;
+    const int64_t items = cfg.task_items > 0 ? cfg.task_items : SuiteOptions{}.items;
+    const int64_t docs = cfg.eval_limit > 0 ? std::min(cfg.eval_limit, items) : items;
+    const int64_t n_tasks =
+        cfg.task_names.empty() ? kPlanBuiltinTasks : static_cast<int64_t>(cfg.task_names.size());
+    return static_cast<int64_t>(static_cast<double>(n_tasks * docs) * kPlanBuiltinBytesPerDoc / 4);
+}
+
 Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
@@ -475,10 +529,7 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
     int64_t vocab = cfg.vocab_size;
     if (auto tok = Tokenizer::load(p.tokenizer()); tok.is_ok()) vocab = tok->vocab_size();
     std::vector<StudyRun> runs = study_plan_runs(cfg, dir, vocab);
-    // Evaluation work per checkpoint: from the task files when they exist, else a default.
-    int64_t eval_tokens = 0;
-    if (auto tasks = load_tasks(cfg, p); tasks.is_ok())
-        eval_tokens = eval_tokens_estimate(*tasks, cfg.eval_limit);
+    const int64_t eval_tokens = study_eval_tokens_estimate(cfg, dir);
     std::string out;
     char buf[256];
     std::snprintf(buf, sizeof buf, "study %s: %zu runs, %d threads, tokenizer vocab %lld\n",
@@ -488,49 +539,69 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
         "  run               params(N)    tokens(D)  steps  ckpts   train TFLOP  train tok/s   "
         "train      eval\n";
     std::map<std::string, Throughput> measured;
-    double total_s = 0, total_flops = 0;
+    double all_s = 0, left_s = 0, total_flops = 0;
     for (const auto &r : runs) {
         if (!measured.count(r.size)) measured[r.size] = measure_throughput(r.train);
         const Throughput &th = measured[r.size];
         const double tokens =
             static_cast<double>(r.train.total_steps() * r.train.tokens_per_step());
         const double flops = model_flops_per_token(r.train.model, r.train.seq_len, true) * tokens;
-        const int64_t ckpts = static_cast<int64_t>(r.train.checkpoint_plan().size());
+        const std::vector<int64_t> plan = r.train.checkpoint_plan();
+        const int64_t ckpts = static_cast<int64_t>(plan.size());
         const double train_s = tokens / th.train_tps;
         // The scorer's forward passes are single sequences with a KV cache; batched forward
         // throughput is an optimistic stand-in, so count it at half.
-        const double eval_s =
-            eval_tokens > 0 ? static_cast<double>(ckpts * eval_tokens) / (0.5 * th.forward_tps) : 0;
-        const double done_frac =
-            checkpoint_list(r.train.out_dir).empty()
-                ? 0.0
-                : static_cast<double>(checkpoint_list(r.train.out_dir).back()) /
-                      static_cast<double>(r.train.total_steps());
-        total_s += train_s * (1 - done_frac) + eval_s;
+        const double eval_ckpt_s = static_cast<double>(eval_tokens) / (0.5 * th.forward_tps);
+        const std::vector<int64_t> have = checkpoint_list(r.train.out_dir);
+        const double trained = have.empty() ? 0.0
+                                            : static_cast<double>(have.back()) /
+                                                  static_cast<double>(r.train.total_steps());
+        int64_t evaluated = 0;
+        for (int64_t step : plan)
+            evaluated += file_exists(study_eval_done_marker(p.evals(r.name, step)));
+        all_s += train_s + static_cast<double>(ckpts) * eval_ckpt_s;
+        left_s += train_s * (1 - trained) + static_cast<double>(ckpts - evaluated) * eval_ckpt_s;
         total_flops += flops;
+        std::string state;
+        if (evaluated == ckpts)
+            state = "  (done)";
+        else if (trained > 0)
+            state = trained >= 1 ? "  (trained)" : "  (partly trained)";
         std::snprintf(buf, sizeof buf,
                       "  %-16s %10lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n", r.name.c_str(),
                       static_cast<long long>(r.params), static_cast<long long>(r.train.tokens),
                       static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
                       flops / 1e12, th.train_tps, fmt_duration(train_s).c_str(),
-                      fmt_duration(eval_s).c_str(),
-                      done_frac > 0 ? (done_frac >= 1 ? "  (trained)" : "  (partly trained)") : "");
+                      fmt_duration(static_cast<double>(ckpts) * eval_ckpt_s).c_str(),
+                      state.c_str());
         out += buf;
     }
-    // Fixed stages, from rates measured on the default corpus on this kind of machine; zero when
-    // done.
-    double fixed = 0;
+    // Fixed stages, from rates measured on this kind of machine.
     const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
-    if (builtin && !builtin_tasks_done(p.tasks())) fixed += kPlanSecondsTasks;
-    if (!corpus_manifest_read(p.corpus()).is_ok()) fixed += kPlanSecondsCorpus;
-    if (!Tokenizer::load(p.tokenizer()).is_ok()) fixed += kPlanSecondsTokenizer;
-    if (!shards_manifest_read(p.shards()).is_ok()) fixed += kPlanSecondsTokenize;
-    std::snprintf(
-        buf, sizeof buf,
-        "total: %.3f TFLOP of training; estimated time %s (corpus, tokenizer, shards and tasks %s; "
-        "evaluation of %lld tokens per checkpoint)\n",
-        total_flops / 1e12, fmt_duration(total_s + fixed).c_str(), fmt_duration(fixed).c_str(),
-        static_cast<long long>(eval_tokens));
+    const double corpus_bytes = corpus_bytes_estimate(cfg, p);
+    const double stage_s[4] = {
+        builtin ? kPlanSecondsTasks : 0, corpus_bytes / kPlanCorpusBytesPerSecond,
+        std::min(corpus_bytes, static_cast<double>(cfg.tokenizer_sample_bytes)) *
+            kPlanTokenizerSecondsPerByte,
+        corpus_bytes / kPlanTokenizeBytesPerSecond};
+    const bool stage_done[4] = {
+        !builtin || builtin_tasks_done(p.tasks()), corpus_manifest_read(p.corpus()).is_ok(),
+        Tokenizer::load(p.tokenizer()).is_ok(), shards_manifest_read(p.shards()).is_ok()};
+    double fixed_all = 0;
+    for (int i = 0; i < 4; ++i) {
+        fixed_all += stage_s[i];
+        if (!stage_done[i]) left_s += stage_s[i];
+    }
+    all_s += fixed_all;
+    std::snprintf(buf, sizeof buf,
+                  "total: %.3f TFLOP of training, %lld tokens read per checkpoint evaluation\n",
+                  total_flops / 1e12, static_cast<long long>(eval_tokens));
+    out += buf;
+    std::snprintf(buf, sizeof buf,
+                  "estimated time: %s from scratch (tasks, corpus, tokenizer and shards %s), %s "
+                  "left\n",
+                  fmt_duration(all_s).c_str(), fmt_duration(fixed_all).c_str(),
+                  fmt_duration(left_s).c_str());
     out += buf;
     return out;
 }

@@ -31,6 +31,10 @@ Status study_run(const StudyConfig &cfg, const std::string &dir);
 // from throughput measured now (a few training and forward steps per model size). Returns text.
 Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir);
 
+// Tokens read to evaluate one checkpoint: from the task files when they exist, else (the built-in
+// suite, not yet built) from the suite's measured mean document size.
+int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &dir);
+
 // What the ledger says: stages, runs, checkpoints and evaluations done. Returns text.
 Result<std::string> study_status(const std::string &dir);
 

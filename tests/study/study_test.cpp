@@ -15,7 +15,9 @@
 
 #include "common/fileio.h"
 #include "common/rng.h"
+#include "study/builtin_tasks.h"
 #include "study/config.h"
+#include "study/runner.h"
 #include "tests/train/fixtures.h"
 
 namespace em {
@@ -95,6 +97,30 @@ TEST(Study, MicroStudyConfigPlansTheGrid) {
     EXPECT_EQ(runs[3].train.checkpoint_plan(), (std::vector<int64_t>{7, 50, 100}));
     // Every run reads the same data in the same order.
     EXPECT_EQ(runs[0].train.data_seed, runs[3].train.data_seed);
+}
+
+// `study plan` prices evaluation before the built-in suite exists from the suite's mean document
+// size; that constant must stay within 25% of what the freshly built suite gives.
+TEST(Study, PlanPricesTheBuiltinSuiteBeforeItIsBuilt) {
+    const std::string dir = make_temp_dir("emergence_study_plan");
+    std::ofstream(dir + "/study.toml")
+        << "[tasks]\nsuite = [\"builtin\"]\nitems = 300\nlimit = 100\n"
+           "[train]\nbudgets = [100000]\n"
+           "[[size]]\nname = \"a\"\nd_model = 32\nn_layers = 1\n"
+           "n_heads = 2\n";
+    auto c = study_config_load(dir + "/study.toml");
+    ASSERT_TRUE(c.is_ok()) << c.status().message();
+    const int64_t before = study_eval_tokens_estimate(*c, dir);
+    BuiltinTasksOptions bo;
+    bo.items = 300;
+    bo.skills_bytes = 16'000'000;
+    ASSERT_TRUE(builtin_tasks_build(dir + "/tasks", bo).is_ok());
+    const int64_t after = study_eval_tokens_estimate(*c, dir);
+    std::printf("eval tokens per checkpoint: %lld estimated, %lld from the built suite\n",
+                static_cast<long long>(before), static_cast<long long>(after));
+    ASSERT_GT(after, 0);
+    EXPECT_NEAR(static_cast<double>(before) / static_cast<double>(after), 1.0, 0.25);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Study, ConfigMistakesAreNamed) {
