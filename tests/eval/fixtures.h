@@ -3,7 +3,6 @@
 // task files written to a temporary folder.
 #pragma once
 
-#include <sentencepiece_trainer.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -11,16 +10,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/rng.h"
+#include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "model/model.h"
-
-namespace sentencepiece::logging {
-void SetMinLogLevel(int v);
-}
 
 namespace em::testing {
 
@@ -104,32 +99,20 @@ inline std::string tiny_corpus() {
     return s + "中文字符 é ü\n";
 }
 
-// Trains a tiny BPE model with the project's settings (identity normalization, no dummy prefix,
-// digits split, byte fallback, ids 0 unk, 1 <s>, 2 </s>, 3 "\n").
+// Trains a tiny tokenizer through the project's own pipeline: the text as a one-file corpus, then
+// tokenizer_train (BPE, identity normalization, digits split, byte fallback, "\n" its own piece).
 inline std::string tiny_tokenizer(const std::string &dir, int vocab = 320) {
-    const std::string text = dir + "/tok.txt", prefix = dir + "/tok";
+    const std::string text = dir + "/tok.txt", corpus = dir + "/tok_corpus";
     write_file(text, tiny_corpus());
-    sentencepiece::logging::SetMinLogLevel(2);
-    std::unordered_map<std::string, std::string> args = {{"input", text},
-                                                         {"model_prefix", prefix},
-                                                         {"model_type", "bpe"},
-                                                         {"vocab_size", std::to_string(vocab)},
-                                                         {"character_coverage", "1.0"},
-                                                         {"byte_fallback", "true"},
-                                                         {"normalization_rule_name", "identity"},
-                                                         {"add_dummy_prefix", "false"},
-                                                         {"remove_extra_whitespaces", "false"},
-                                                         {"split_digits", "true"},
-                                                         {"user_defined_symbols", "\n"},
-                                                         {"unk_id", "0"},
-                                                         {"bos_id", "1"},
-                                                         {"eos_id", "2"},
-                                                         {"pad_id", "-1"},
-                                                         {"hard_vocab_limit", "false"},
-                                                         {"num_threads", "1"}};
-    auto st = sentencepiece::SentencePieceTrainer::Train(args);
-    if (!st.ok()) return "";
-    return prefix + ".model";
+    CorpusOptions co;
+    co.sources = {text};
+    co.val_fraction = 0;
+    if (!corpus_build(corpus, co).is_ok()) return "";
+    TokenizerOptions to;
+    to.vocab_size = vocab;
+    to.character_coverage = 1.0;
+    if (!tokenizer_train(corpus, dir + "/tok.model", to).is_ok()) return "";
+    return dir + "/tok.model";
 }
 
 }  // namespace em::testing
