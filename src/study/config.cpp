@@ -46,21 +46,29 @@ std::string study_format_count(int64_t n) {
 
 ModelConfig study_shape_for_params(int64_t target, int64_t head_dim, int64_t aspect,
                                    const ModelConfig &base) {
+    // Every (n_layers, d_model) with d_model a multiple of head_dim is a candidate; the cost is the
+    // log-distance of its non-embedding count from the target plus a quarter of the log-distance
+    // of its d_model / n_layers from `aspect`. Matching N comes first; the aspect settles shapes
+    // of nearly equal size (tying d_model to aspect * n_layers alone leaves N in steps of 2-8x).
     ModelConfig best = base;
-    double best_err = 1e300;
+    double best_cost = 1e300;
     for (int64_t L = 1; L <= 48; ++L) {
-        int64_t d = std::max<int64_t>(head_dim, (aspect * L + head_dim / 2) / head_dim * head_dim);
-        ModelConfig m = base;
-        m.d_model = d;
-        m.n_layers = L;
-        m.n_heads = d / head_dim;
-        if (m.n_kv_heads <= 0 || m.n_heads % m.n_kv_heads != 0) m.n_kv_heads = m.n_heads;
-        m.ffn_hidden = 0;
-        double err = std::fabs(std::log(static_cast<double>(model_param_counts(m).non_embedding) /
-                                        static_cast<double>(target)));
-        if (err < best_err) {
-            best_err = err;
-            best = m;
+        for (int64_t d = head_dim; d <= 64 * head_dim; d += head_dim) {
+            ModelConfig m = base;
+            m.d_model = d;
+            m.n_layers = L;
+            m.n_heads = d / head_dim;
+            if (m.n_kv_heads <= 0 || m.n_heads % m.n_kv_heads != 0) m.n_kv_heads = m.n_heads;
+            m.ffn_hidden = 0;
+            const double n = static_cast<double>(model_param_counts(m).non_embedding);
+            const double cost =
+                std::fabs(std::log(n / static_cast<double>(target))) +
+                0.25 *
+                    std::fabs(std::log(static_cast<double>(d) / static_cast<double>(L * aspect)));
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = m;
+            }
         }
     }
     return best;
@@ -186,6 +194,15 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         s.model.vocab_size = std::max<int64_t>(c.vocab_size, 2);
         s.model.max_seq = tr.seq_len;
         EM_TRY(model_config_validate(s.model).with_context(where));
+        for (const auto &o : c.sizes)
+            if (o.model.d_model == s.model.d_model && o.model.n_layers == s.model.n_layers &&
+                o.model.n_heads == s.model.n_heads && o.model.n_kv_heads == s.model.n_kv_heads &&
+                o.model.ffn() == s.model.ffn())
+                return Status::error(
+                    where + ": size '" + s.name + "' has the same shape as size '" + o.name +
+                    "' (d_model " + std::to_string(s.model.d_model) + ", " +
+                    std::to_string(s.model.n_layers) +
+                    " layers); move the params targets further apart or give the shapes");
         c.sizes.push_back(s);
     }
     // Paths among the corpus sources and task suites are relative to the config file; names of

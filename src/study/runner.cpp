@@ -63,12 +63,15 @@ double seconds_since(Clock::time_point t) {
 std::string fmt_duration(double s) {
     char buf[32];
     if (s < 0 || !std::isfinite(s)) return "?";
-    if (s < 90)
+    if (s < 90) {
         std::snprintf(buf, sizeof buf, "%.0fs", s);
-    else if (s < 5400)
-        std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
-    else
-        std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::fmod(s / 60, 60));
+    } else if (s < 5400) {
+        const long long r = std::llround(s);
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", r / 60, r % 60);
+    } else {
+        const long long m = std::llround(s / 60);
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", m / 60, m % 60);
+    }
     return buf;
 }
 
@@ -536,8 +539,8 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
                   cfg.name.c_str(), runs.size(), parallel_threads(), static_cast<long long>(vocab));
     out += buf;
     out +=
-        "  run               params(N)    tokens(D)  steps  ckpts   train TFLOP  train tok/s   "
-        "train      eval\n";
+        "  run              d_model x layers   params(N)    tokens(D)  steps  ckpts   train TFLOP  "
+        "train tok/s     train      eval\n";
     std::map<std::string, Throughput> measured;
     double all_s = 0, left_s = 0, total_flops = 0;
     for (const auto &r : runs) {
@@ -568,7 +571,9 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
         else if (trained > 0)
             state = trained >= 1 ? "  (trained)" : "  (partly trained)";
         std::snprintf(buf, sizeof buf,
-                      "  %-16s %10lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n", r.name.c_str(),
+                      "  %-16s %7lld x %-6lld %11lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n",
+                      r.name.c_str(), static_cast<long long>(r.train.model.d_model),
+                      static_cast<long long>(r.train.model.n_layers),
                       static_cast<long long>(r.params), static_cast<long long>(r.train.tokens),
                       static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
                       flops / 1e12, th.train_tps, fmt_duration(train_s).c_str(),

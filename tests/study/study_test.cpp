@@ -99,6 +99,25 @@ TEST(Study, MicroStudyConfigPlansTheGrid) {
     EXPECT_EQ(runs[0].train.data_seed, runs[3].train.data_seed);
 }
 
+// The shipped configs: paper-small has six distinct sizes spanning at least 30x in non-embedding
+// parameters, each within 20% of its target, and at least four budgets per size.
+TEST(Study, PaperSmallSizesAreDistinctAndSpanThirtyTimes) {
+    auto c = study_config_load(EM_SOURCE_DIR "/configs/paper-small.toml");
+    ASSERT_TRUE(c.is_ok()) << c.status().message();
+    ASSERT_GE(c->sizes.size(), 6u);
+    std::vector<int64_t> n;
+    for (const auto &s : c->sizes) {
+        n.push_back(model_param_counts(s.model).non_embedding);
+        EXPECT_NEAR(static_cast<double>(n.back()) / static_cast<double>(s.target_params), 1.0, 0.2)
+            << s.name;
+        EXPECT_GE(s.budgets.size(), 4u) << s.name;
+        if (n.size() > 1) {
+            EXPECT_GT(n.back(), n[n.size() - 2]) << s.name;
+        }
+    }
+    EXPECT_GE(static_cast<double>(n.back()) / static_cast<double>(n.front()), 30.0);
+}
+
 // `study plan` prices evaluation before the built-in suite exists from the suite's mean document
 // size; that constant must stay within 25% of what the freshly built suite gives.
 TEST(Study, PlanPricesTheBuiltinSuiteBeforeItIsBuilt) {
@@ -138,6 +157,10 @@ TEST(Study, ConfigMistakesAreNamed) {
                  "used twice");
     expect_error(text + "[[size]]\nname = \"c\"\nd_model = 30\nn_layers = 1\nn_heads = 4\n",
                  "not divisible");
+    expect_error(text +
+                     "[[size]]\nname = \"c\"\nparams = 400000\n[[size]]\nname = \"d\"\n"
+                     "params = 410000\n",
+                 "has the same shape as size 'c'");
     std::string no_budget = text;
     no_budget.replace(no_budget.find("budgets = [12800, 25600]"), 24, "");
     expect_error(no_budget, "no token budgets");
