@@ -128,9 +128,13 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     double baseline = s.pts.front()->baseline;
     CurveData d;
     d.sign = info.higher_is_better ? 1.0 : -1.0;
-    d.plateau_free = std::isnan(baseline);
+    // A proportion whose baseline is 0 (exact match on generated answers) has no chance level: a
+    // model that is not at all capable still gets an item right now and then, so its plateau is
+    // estimated, like that of metrics without a baseline.
+    const bool no_chance_level = info.proportion && info.higher_is_better && baseline <= 0;
+    d.plateau_free = std::isnan(baseline) || no_chance_level;
     d.baseline = d.plateau_free ? 0.0 : baseline;
-    bool counts = info.proportion && !d.plateau_free;
+    bool counts = info.proportion && !std::isnan(baseline);
     CollapseInput ci;
     ci.sign = d.sign;
     std::set<std::string> runs;

@@ -92,40 +92,106 @@ Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vecto
         out.ll = gauss_ll(out.rss, s.n_obs);
         return out;
     }
-    // Binomial: the log-likelihood is concave in a; Newton steps inside the feasible interval.
-    double c = s.baseline;
-    double xmax = 0, num = 0, den = 0;
+    // Binomial: the log-likelihood is concave in (a, c). Newton steps on a inside its feasible
+    // interval; with a free plateau (no chance level), alternately on c.
+    const double k_top = t.k_prefix.back() - t.k_prefix[m],
+                 n_top = t.n_prefix.back() - t.n_prefix[m];
+    double xmax = 0, den = 0;
     for (size_t g = 0; g < m; ++g) {
         xmax = std::max(xmax, x[g]);
-        num += x[g] * (s.k[g] - c * s.n[g]);
         den += s.n[g] * x[g] * x[g];
     }
-    double lo = 0, hi = 0;
-    if (xmax > 0) {
-        if (s.sign > 0)
-            hi = (1.0 - kProbEps - c) / xmax;
-        else
-            lo = -(c - kProbEps) / xmax;
-    }
-    hi = std::max(hi, 0.0), lo = std::min(lo, 0.0);
-    double a = den > 0 ? std::clamp(num / den, lo, hi) : 0.0;
-    for (int it = 0; it < 12 && xmax > 0; ++it) {
-        double g1 = 0, g2 = 0;
-        for (size_t g = 0; g < m; ++g) {
-            double mu = std::clamp(c + a * x[g], kProbEps, 1.0 - kProbEps);
-            double u = s.k[g] / mu, v = (s.n[g] - s.k[g]) / (1.0 - mu);
-            g1 += x[g] * (u - v);
-            g2 -= x[g] * x[g] * (u / mu + v / (1.0 - mu));
+    auto newton_a = [&](double c, double a) {
+        double num = 0;
+        for (size_t g = 0; g < m; ++g) num += x[g] * (s.k[g] - c * s.n[g]);
+        double lo = 0, hi = 0;
+        if (xmax > 0) {
+            if (s.sign > 0)
+                hi = (1.0 - kProbEps - c) / xmax;
+            else
+                lo = -(c - kProbEps) / xmax;
         }
-        if (!(g2 < 0)) break;
-        double next = std::clamp(a - g1 / g2, lo, hi);
-        bool done = std::fabs(next - a) <= 1e-12 + 1e-8 * std::fabs(a);
-        a = next;
-        if (done) break;
+        hi = std::max(hi, 0.0), lo = std::min(lo, 0.0);
+        if (std::isnan(a)) a = den > 0 ? num / den : 0.0;
+        a = std::clamp(a, lo, hi);
+        for (int it = 0; it < 12 && xmax > 0; ++it) {
+            double g1 = 0, g2 = 0;
+            for (size_t g = 0; g < m; ++g) {
+                double mu = std::clamp(c + a * x[g], kProbEps, 1.0 - kProbEps);
+                double u = s.k[g] / mu, v = (s.n[g] - s.k[g]) / (1.0 - mu);
+                g1 += x[g] * (u - v);
+                g2 -= x[g] * x[g] * (u / mu + v / (1.0 - mu));
+            }
+            if (!(g2 < 0)) break;
+            double next = std::clamp(a - g1 / g2, lo, hi);
+            bool done = std::fabs(next - a) <= 1e-12 + 1e-8 * std::fabs(a);
+            a = next;
+            if (done) break;
+        }
+        return a;
+    };
+    // With a free plateau: joint Newton steps on (a, c), kept feasible (mu inside (0, 1) for
+    // every x in [0, xmax], a on the metric's side of zero) and halved until the likelihood rises.
+    auto feasible = [&](double &ai, double &ci) {
+        ai = s.sign > 0 ? std::max(ai, 0.0) : std::min(ai, 0.0);
+        ci = std::clamp(ci, kProbEps - std::min(0.0, ai * xmax),
+                        1.0 - kProbEps - std::max(0.0, ai * xmax));
+        if (ci < kProbEps || ci > 1.0 - kProbEps) {  // |a| too large for any plateau
+            ai = 0;
+            ci = std::clamp(ci, kProbEps, 1.0 - kProbEps);
+        }
+    };
+    auto loglik = [&](double ai, double ci) {
+        double ll = binom_ll_terms(k_top, n_top, ci);
+        for (size_t g = 0; g < m; ++g)
+            if (s.w[g] != 0) ll += binom_ll_terms(s.k[g], s.n[g], ci + ai * x[g]);
+        return ll;
+    };
+    auto newton_joint = [&](double &ai, double &ci) {
+        double ll = loglik(ai, ci);
+        for (int it = 0; it < 40; ++it) {
+            double ga = 0, gc = 0, haa = 0, hac = 0, hcc = 0;
+            auto add = [&](double k, double n, double mu, double xx) {
+                mu = std::clamp(mu, kProbEps, 1.0 - kProbEps);
+                double u = k / mu, v = (n - k) / (1.0 - mu), d2 = -(u / mu + v / (1.0 - mu));
+                ga += xx * (u - v), gc += u - v;
+                haa += xx * xx * d2, hac += xx * d2, hcc += d2;
+            };
+            for (size_t g = 0; g < m; ++g) add(s.k[g], s.n[g], ci + ai * x[g], x[g]);
+            add(k_top, n_top, ci, 0.0);
+            double det = haa * hcc - hac * hac, da, dc;
+            if (det > 1e-300 * std::fabs(haa * hcc) && haa < 0) {
+                da = -(hcc * ga - hac * gc) / det;
+                dc = -(haa * gc - hac * ga) / det;
+            } else {  // no curvature in a (nothing below the onset): a plateau-only step
+                da = 0;
+                dc = hcc < 0 ? -gc / hcc : 0;
+            }
+            bool improved = false;
+            for (int half = 0; half < 30; ++half) {
+                double an = ai + da, cn = ci + dc;
+                feasible(an, cn);
+                double lln = loglik(an, cn);
+                if (lln >= ll) {
+                    improved = lln > ll + 1e-12 * std::fabs(ll);
+                    ai = an, ci = cn, ll = lln;
+                    break;
+                }
+                da *= 0.5, dc *= 0.5;
+            }
+            if (!improved) break;
+        }
+    };
+    double c = s.baseline, a = std::nan("");
+    if (s.plateau_free) {
+        // Start from the rate where the curve is flat (or everywhere when nothing is).
+        c = n_top > 0 ? k_top / n_top : t.k_prefix.back() / std::max(t.n_prefix.back(), 1.0);
+        c = std::clamp(c, kProbEps, 1.0 - kProbEps);
     }
+    a = newton_a(c, a);
+    if (s.plateau_free) newton_joint(a, c);
     // Groups at or above the onset all sit at the plateau: one term from the suffix sums.
-    double ll =
-        binom_ll_terms(t.k_prefix.back() - t.k_prefix[m], t.n_prefix.back() - t.n_prefix[m], c);
+    double ll = binom_ll_terms(k_top, n_top, c);
     for (size_t g = 0; g < m; ++g)
         if (s.w[g] != 0) ll += binom_ll_terms(s.k[g], s.n[g], c + a * x[g]);
     out.a = a, out.c = c, out.ll = ll + s.log_binom_const;
@@ -239,7 +305,7 @@ CurveStats curve_stats(const CurveData &data, const CurveGroups &groups,
     s.loss.assign(G, 0.0);
     s.w.assign(G, 0.0), s.sy.assign(G, 0.0), s.syy.assign(G, 0.0);
     s.binomial = data.binomial;
-    s.plateau_free = data.plateau_free && !data.binomial;
+    s.plateau_free = data.plateau_free;
     s.baseline = data.baseline;
     s.sign = data.sign;
     if (s.binomial) s.k.assign(G, 0.0), s.n.assign(G, 0.0);
@@ -322,7 +388,9 @@ CurveFit curve_fit_flat(const CurveStats &s) {
     Totals t = totals_of(s);
     CurveFit fit;
     fit.params.sign = s.sign;
-    fit.params.plateau = s.plateau_free ? t.sy / t.w : s.baseline;
+    fit.params.plateau = !s.plateau_free ? s.baseline
+                         : s.binomial    ? t.k_prefix.back() / std::max(t.n_prefix.back(), 1.0)
+                                         : t.sy / t.w;
     fit.params.onset = s.loss.empty() ? 0.0 : s.loss.front();
     fit.loglik = curve_loglik(s, fit.params);
     if (!s.binomial) {

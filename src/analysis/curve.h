@@ -21,7 +21,7 @@ struct CurveData {
     double baseline = 0;        // chance level c when the plateau is fixed
     bool plateau_free = false;  // estimate c (metrics without a random-guess value)
     double sign = 1.0;          // +1 higher is better, -1 lower is better
-    bool binomial = false;      // values are proportions of n examples (plateau fixed)
+    bool binomial = false;      // values are proportions of n examples
 };
 
 struct CurveParams {

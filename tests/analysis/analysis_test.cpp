@@ -139,6 +139,41 @@ TEST(Analysis, PlantedTasksGetTheirVerdicts) {
         }
 }
 
+// Exact match on generated answers has baseline 0 but no chance level: an incapable model still
+// gets an item right now and then. Its plateau is estimated, so rare lucky answers are not a rise,
+// while a real threshold is still found.
+TEST(Analysis, ExactMatchEstimatesItsPlateau) {
+    auto runs = testing::synthetic_runs(4, 3);
+    std::vector<Point> pts;
+    for (uint64_t seed = 1; seed <= 4; ++seed)
+        testing::synthetic_task(
+            pts, runs, 14, "lucky" + std::to_string(seed), "exact_match", 0.0,
+            [](double) { return 0.003; }, 100, 0, 10 + seed);
+    testing::synthetic_task(
+        pts, runs, 14, "emergent_gen", "exact_match", 0.0,
+        [](double L) { return 0.01 + 0.5 * std::max(0.0, kEta - L); }, 300, 0, 20);
+    testing::synthetic_task(
+        pts, runs, 14, "smooth_gen", "exact_match", 0.0,
+        [](double L) { return 0.02 + 0.12 * (5.6 - L); }, 300, 0, 21);
+    auto r = analysis_run(pts, fast_options());
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+        const json *l = result(*r, "lucky" + std::to_string(seed), "exact_match");
+        ASSERT_NE(l, nullptr);
+        EXPECT_EQ((*l)["verdict"], "never_above_chance") << (*l)["reasons"];
+    }
+    const json *em = result(*r, "emergent_gen", "exact_match");
+    ASSERT_NE(em, nullptr);
+    EXPECT_EQ((*em)["verdict"], "emergent") << (*em)["reasons"];
+    EXPECT_EQ((*em)["likelihood"], "binomial");
+    ASSERT_TRUE((*em)["threshold"].is_object());
+    EXPECT_LE((*em)["threshold"]["ci_low"].get<double>(), kEta);
+    EXPECT_GE((*em)["threshold"]["ci_high"].get<double>(), kEta);
+    const json *sm = result(*r, "smooth_gen", "exact_match");
+    ASSERT_NE(sm, nullptr);
+    EXPECT_EQ((*sm)["verdict"], "smooth") << (*sm)["reasons"];
+}
+
 TEST(Analysis, WindowOptionsChooseThePoints) {
     auto pts = planted_points();
     AnalysisOptions o = fast_options();

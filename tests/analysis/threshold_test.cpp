@@ -190,6 +190,17 @@ TEST(Curve, RecoversPlantedParametersWithoutNoise) {
     CurveFit h = curve_fit(curve_stats(d, g, {}, {}), 2.5, 6.0);
     EXPECT_NEAR(h.params.plateau, 0.35, 0.005);
     EXPECT_NEAR(h.params.onset, 3.7, 0.02);
+    // Binomial with a free plateau (exact match: no chance level), exact expected counts.
+    d.binomial = true;
+    for (size_t i = 0; i < d.value.size(); ++i) {
+        d.value[i] = 0.02 + 0.3 * std::pow(std::max(0.0, 3.7 - d.loss[i]), 1.5);
+        d.n[i] = 1000;
+    }
+    CurveFit b = curve_fit(curve_stats(d, g, {}, {}), 2.5, 6.0);
+    EXPECT_NEAR(b.params.plateau, 0.02, 0.001);
+    EXPECT_NEAR(b.params.onset, 3.7, 0.02);
+    EXPECT_NEAR(b.params.exponent, 1.5, 0.1);
+    EXPECT_NEAR(b.params.amplitude, 0.3, 0.02);
 }
 
 TEST(Curve, BinomialSamplerHasTheRightMoments) {
