@@ -190,11 +190,13 @@ Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vecto
     }
     a = newton_a(c, a);
     if (s.plateau_free) newton_joint(a, c);
+    // Report a plateau pinned at the clamp as what it is: no successes at all.
+    const double c_report = s.plateau_free && c <= 2 * kProbEps ? 0.0 : c;
     // Groups at or above the onset all sit at the plateau: one term from the suffix sums.
     double ll = binom_ll_terms(k_top, n_top, c);
     for (size_t g = 0; g < m; ++g)
         if (s.w[g] != 0) ll += binom_ll_terms(s.k[g], s.n[g], c + a * x[g]);
-    out.a = a, out.c = c, out.ll = ll + s.log_binom_const;
+    out.a = a, out.c = c_report, out.ll = ll + s.log_binom_const;
     return out;
 }
 

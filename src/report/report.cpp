@@ -112,7 +112,9 @@ json curve_values(const CurveParams &p, double lo, double hi, int n) {
     json v = json::array();
     for (int i = 0; i < n; ++i) {
         double l = lo + (hi - lo) * i / (n - 1);
-        v.push_back({{"loss", round6(l)}, {"value", round6(p.eval(l))}});
+        double y = p.eval(l);
+        if (std::fabs(y - p.plateau) < 1e-9) y = p.plateau;  // a vanishing amplitude draws flat
+        v.push_back({{"loss", round6(l)}, {"value", round6(y)}});
     }
     return v;
 }
@@ -496,23 +498,34 @@ Result<std::string> report_html(const json &a, const std::vector<Point> &points,
             "<th class=\"l\">verdict</th><th>η [interval]</th><th class=\"l\">continuous "
             "metric</th>"
             "<th class=\"l\">verdict</th><th>η [interval]</th><th>intervals overlap</th></tr>\n");
+        // η means something only where the verdict found a threshold.
+        auto has_eta = [](const json &x) {
+            const std::string v = x.value("verdict", "");
+            return v == "emergent" || v == "inconclusive";
+        };
+        auto eta_cell = [&](const json &x) {
+            return has_eta(x) ? fmt::format("{} [{}, {}]", g3(jnum(x, "eta")),
+                                            g3(jnum(x, "ci_low")), g3(jnum(x, "ci_high")))
+                              : std::string("–");
+        };
         for (const auto &c : a["continuous_agreement"]) {
             const json &ref = c["reference"];
             for (const auto &m : c["comparisons"]) {
                 if (!m.value("continuous", false)) continue;
                 add(fmt::format(
                     "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l {}\">{}</td>"
-                    "<td>{} [{}, {}]</td><td class=\"l\">{}</td><td class=\"l {}\">{}</td>"
-                    "<td>{} [{}, {}]</td><td>{}</td></tr>\n",
+                    "<td>{}</td><td class=\"l\">{}</td><td class=\"l {}\">{}</td>"
+                    "<td>{}</td><td>{}</td></tr>\n",
                     html_escape(c.value("task", "")), html_escape(ref.value("metric", "")),
-                    ref.value("verdict", ""), ref.value("verdict", ""), g3(jnum(ref, "eta")),
-                    g3(jnum(ref, "ci_low")), g3(jnum(ref, "ci_high")),
+                    ref.value("verdict", ""), ref.value("verdict", ""), eta_cell(ref),
                     html_escape(m.value("metric", "")), m.value("verdict", ""),
-                    m.value("verdict", ""), g3(jnum(m, "eta")), g3(jnum(m, "ci_low")),
-                    g3(jnum(m, "ci_high")), m.value("overlap", false) ? "yes" : "no"));
+                    m.value("verdict", ""), eta_cell(m),
+                    has_eta(ref) && has_eta(m) ? (m.value("overlap", false) ? "yes" : "no") : "–"));
             }
         }
-        add("</table>\n");
+        add("</table>\n<p class=\"small\">Each continuous metric against the task's accuracy or "
+            "exact match. η and the overlap of the two intervals are shown where the verdict "
+            "found a threshold (emergent or inconclusive).</p>\n");
     }
 
     // Scaling law.
