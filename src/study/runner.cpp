@@ -96,12 +96,69 @@ class Progress {
     Clock::time_point last_ = Clock::now() - std::chrono::hours(1);
 };
 
-// Overall progress by FLOPs: training counts its model FLOPs, evaluation a forward pass over
-// an estimate of its tokens.
+struct Throughput {
+    double train_tps = 0, forward_tps = 0;
+};
+
+// Tokens/s of training steps and of forward passes for one model shape, measured on random
+// tokens with the study's batch and threads (one warm-up step, then the median of three).
+Throughput measure_throughput(const TrainConfig &t) {
+    Model model(t.model);
+    model.init(1);
+    const int64_t B = t.batch_size, T = t.seq_len;
+    Rng rng(7);
+    std::vector<int32_t> x(static_cast<size_t>(B * T)), y(x.size());
+    for (auto &v : x)
+        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
+    for (auto &v : y)
+        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
+    AdamWState st;
+    auto time_it = [&](bool train) {
+        std::vector<double> ts;
+        for (int i = 0; i < 4; ++i) {
+            auto t0 = Clock::now();
+            if (train) {
+                model.zero_grad();
+                model.forward(x.data(), y.data(), B, T);
+                model.backward();
+                adamw_step(model.params(), model.grads(), st, model.layout(), t.adamw, 1e-4, 1.0f);
+            } else {
+                model.forward(x.data(), nullptr, B, T);
+            }
+            if (i > 0) ts.push_back(seconds_since(t0));
+        }
+        std::sort(ts.begin(), ts.end());
+        return static_cast<double>(B * T) / ts[1];
+    };
+    Throughput th;
+    th.train_tps = time_it(true);
+    th.forward_tps = time_it(false);
+    return th;
+}
+
+// Seconds to train a run, and to evaluate one of its checkpoints (`eval_tokens` read by the
+// scorer, whose single sequences with a KV cache run at about half the batched forward
+// throughput), from the throughput measured for its size.
+double run_train_seconds(const StudyRun &r, const Throughput &th) {
+    return static_cast<double>(r.train.total_steps() * r.train.tokens_per_step()) / th.train_tps;
+}
+double run_eval_seconds(double eval_tokens, const Throughput &th) {
+    return eval_tokens / (0.5 * th.forward_tps);
+}
+
+// Overall progress in estimated seconds: training and evaluation priced from throughput measured
+// per model size when the runner starts (as `study plan` does), so the percentage and the ETA
+// weigh small and large models by what they really cost here. The ETA scales the remaining
+// estimate by how the estimate has compared with the clock so far in this process.
 struct Budget {
     double total = 0, done = 0;
     Clock::time_point start = Clock::now();
     double done_at_start = -1;
+    void mark_start() {
+        if (done_at_start >= 0) return;
+        done_at_start = done;
+        start = Clock::now();
+    }
     std::string eta() const {
         if (done_at_start < 0 || done <= done_at_start) return "?";
         double rate = (done - done_at_start) / seconds_since(start);
@@ -279,21 +336,20 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
 
     // 3. Runs, each evaluated at every checkpoint as soon as it is trained.
     std::vector<StudyRun> runs = study_plan_runs(cfg, dir, tok.vocab_size());
-    const double eval_flops_per_ckpt =
-        static_cast<double>(eval_tokens_estimate(tasks, cfg.eval_limit));
-    for (const auto &r : runs) {
-        double ckpts = static_cast<double>(r.train.checkpoint_plan().size());
-        x.budget.total += model_flops_per_token(r.train.model, r.train.seq_len, true) *
-                          static_cast<double>(r.train.total_steps() * r.train.tokens_per_step());
-        x.budget.total += ckpts * eval_flops_per_ckpt *
-                          model_flops_per_token(r.train.model, r.train.seq_len, false);
-    }
+    const double eval_tokens = static_cast<double>(eval_tokens_estimate(tasks, cfg.eval_limit));
+    std::map<std::string, Throughput> measured;
+    for (const auto &r : runs)
+        if (!measured.count(r.size)) measured[r.size] = measure_throughput(r.train);
+    for (const auto &r : runs)
+        x.budget.total += run_train_seconds(r, measured[r.size]) +
+                          static_cast<double>(r.train.checkpoint_plan().size()) *
+                              run_eval_seconds(eval_tokens, measured[r.size]);
     for (size_t i = 0; i < runs.size(); ++i) {
         const StudyRun &r = runs[i];
         const TrainConfig &t = r.train;
-        const double fpt = model_flops_per_token(t.model, t.seq_len, true);
-        const double eval_f =
-            eval_flops_per_ckpt * model_flops_per_token(t.model, t.seq_len, false);
+        const double train_s = run_train_seconds(r, measured[r.size]);
+        const double eval_s = run_eval_seconds(eval_tokens, measured[r.size]);
+        const double run_tokens = static_cast<double>(t.total_steps() * t.tokens_per_step());
         const std::vector<int64_t> plan = t.checkpoint_plan();
         std::vector<int64_t> have = checkpoint_list(t.out_dir);
         const double base_done = x.budget.done;
@@ -306,11 +362,9 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
             std::string label =
                 "[" + std::to_string(i + 1) + "/" + std::to_string(runs.size()) + "] " + r.name;
             o.on_step = [&](const TrainProgress &pr) {
-                x.budget.done = base_done + fpt * static_cast<double>(pr.tokens_seen);
-                if (x.budget.done_at_start < 0) {
-                    x.budget.done_at_start = x.budget.done;
-                    x.budget.start = Clock::now();
-                }
+                x.budget.done =
+                    base_done + train_s * static_cast<double>(pr.tokens_seen) / run_tokens;
+                x.budget.mark_start();
                 char buf[256];
                 std::snprintf(buf, sizeof buf,
                               "study %3d%% ETA %s | %s step %lld/%lld loss %.3f%s %.0f tok/s",
@@ -325,8 +379,7 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
             };
             EM_TRY(train_run(t, o).with_context("run " + r.name));
         }
-        x.budget.done =
-            base_done + fpt * static_cast<double>(t.total_steps() * t.tokens_per_step());
+        x.budget.done = base_done + train_s;
         for (int64_t step : checkpoint_list(t.out_dir)) {
             auto meta = safetensors_read_metadata(checkpoint_weights_path(t.out_dir, step));
             if (meta.is_ok())
@@ -334,12 +387,14 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
                                         std::stod(meta->at("emergence.val_loss")));
         }
         for (int64_t step : plan) {
+            if (!file_exists(study_eval_done_marker(x.p.evals(r.name, step))))
+                x.budget.mark_start();  // the clock starts with the first work this process does
             x.progress.line("study " + std::to_string(x.budget.percent()) + "% ETA " +
                             x.budget.eta() + " | evaluating " + r.name + " step " +
                             std::to_string(step));
             EM_TRY(evaluate_checkpoint(x, r, step, tok, tasks)
                        .with_context("evaluating " + r.name + " step " + std::to_string(step)));
-            x.budget.done += eval_f;
+            x.budget.done += eval_s;
         }
         EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
                                 "done", seconds_since(t0)));
@@ -466,53 +521,6 @@ Result<std::string> study_status(const std::string &dir) {
     return out;
 }
 
-}  // namespace em
-
-namespace em {
-namespace {
-
-struct Throughput {
-    double train_tps = 0, forward_tps = 0;
-};
-
-// Tokens/s of training steps and of forward passes for one model shape, measured on random
-// tokens with the study's batch and threads (one warm-up step, then the median of three).
-Throughput measure_throughput(const TrainConfig &t) {
-    Model model(t.model);
-    model.init(1);
-    const int64_t B = t.batch_size, T = t.seq_len;
-    Rng rng(7);
-    std::vector<int32_t> x(static_cast<size_t>(B * T)), y(x.size());
-    for (auto &v : x)
-        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
-    for (auto &v : y)
-        v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(t.model.vocab_size)));
-    AdamWState st;
-    auto time_it = [&](bool train) {
-        std::vector<double> ts;
-        for (int i = 0; i < 4; ++i) {
-            auto t0 = Clock::now();
-            if (train) {
-                model.zero_grad();
-                model.forward(x.data(), y.data(), B, T);
-                model.backward();
-                adamw_step(model.params(), model.grads(), st, model.layout(), t.adamw, 1e-4, 1.0f);
-            } else {
-                model.forward(x.data(), nullptr, B, T);
-            }
-            if (i > 0) ts.push_back(seconds_since(t0));
-        }
-        std::sort(ts.begin(), ts.end());
-        return static_cast<double>(B * T) / ts[1];
-    };
-    Throughput th;
-    th.train_tps = time_it(true);
-    th.forward_tps = time_it(false);
-    return th;
-}
-
-}  // namespace
-
 int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &dir) {
     if (auto tasks = load_tasks(cfg, StudyPaths{dir}); tasks.is_ok())
         return eval_tokens_estimate(*tasks, cfg.eval_limit);
@@ -551,10 +559,8 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
         const double flops = model_flops_per_token(r.train.model, r.train.seq_len, true) * tokens;
         const std::vector<int64_t> plan = r.train.checkpoint_plan();
         const int64_t ckpts = static_cast<int64_t>(plan.size());
-        const double train_s = tokens / th.train_tps;
-        // The scorer's forward passes are single sequences with a KV cache; batched forward
-        // throughput is an optimistic stand-in, so count it at half.
-        const double eval_ckpt_s = static_cast<double>(eval_tokens) / (0.5 * th.forward_tps);
+        const double train_s = run_train_seconds(r, th);
+        const double eval_ckpt_s = run_eval_seconds(static_cast<double>(eval_tokens), th);
         const std::vector<int64_t> have = checkpoint_list(r.train.out_dir);
         const double trained = have.empty() ? 0.0
                                             : static_cast<double>(have.back()) /

@@ -174,7 +174,8 @@ Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
         p.lr = lr;
         p.grad_norm = gnorm;
         p.elapsed_s = std::chrono::duration<double>(now - t_start).count();
-        if (since > 0 && (st.step % cfg.log_every == 0 || do_val || st.step == total)) {
+        if (since > 0 &&
+            (st.step % cfg.log_every == 0 || do_val || st.step == total || since >= 5.0)) {
             p.tokens_per_s = static_cast<double>(st.tokens_seen - tokens_last) / since;
             t_last = now;
             tokens_last = st.tokens_seen;
