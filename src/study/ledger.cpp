@@ -63,7 +63,12 @@ struct Stmt {
         return Status::error(path_ + ": " + sqlite3_errmsg(db_));
 
 Status Ledger::stage_set(const std::string &stage, const std::string &status, double seconds) {
-    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO stage VALUES(?, ?, ?, datetime('now'))");
+    // Seconds accumulate over the processes that worked on the stage; a rerun that finds it done
+    // adds nothing.
+    EM_SQL_PREPARE(st,
+                   "INSERT INTO stage VALUES(?, ?, ?, datetime('now')) ON CONFLICT(name) DO UPDATE "
+                   "SET status = excluded.status, seconds = stage.seconds + excluded.seconds, "
+                   "updated = excluded.updated");
     sqlite3_bind_text(st.s, 1, stage.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.s, 2, status.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st.s, 3, seconds);
@@ -73,7 +78,13 @@ Status Ledger::stage_set(const std::string &stage, const std::string &status, do
 
 Status Ledger::run_set(const std::string &run, int64_t params, int64_t tokens, int64_t steps_done,
                        int64_t steps_total, const std::string &status, double seconds) {
-    EM_SQL_PREPARE(st, "INSERT OR REPLACE INTO run VALUES(?, ?, ?, ?, ?, ?, ?, datetime('now'))");
+    // Seconds accumulate over the processes that trained or evaluated the run.
+    EM_SQL_PREPARE(st,
+                   "INSERT INTO run VALUES(?, ?, ?, ?, ?, ?, ?, datetime('now')) ON CONFLICT(name) "
+                   "DO UPDATE SET params = excluded.params, tokens = excluded.tokens, steps_done = "
+                   "excluded.steps_done, steps_total = excluded.steps_total, status = "
+                   "excluded.status, seconds = run.seconds + excluded.seconds, updated = "
+                   "excluded.updated");
     sqlite3_bind_text(st.s, 1, run.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.s, 2, params);
     sqlite3_bind_int64(st.s, 3, tokens);

@@ -23,6 +23,8 @@ class Ledger {
 
     Status open(const std::string &path);
 
+    // Set a stage's or run's status and add `seconds` (the wall time this process spent on it) to
+    // its total.
     Status stage_set(const std::string &stage, const std::string &status, double seconds);
     Status run_set(const std::string &run, int64_t params, int64_t tokens, int64_t steps_done,
                    int64_t steps_total, const std::string &status, double seconds);
