@@ -27,8 +27,10 @@ std::vector<int64_t> TrainConfig::checkpoint_plan() const {
     std::set<int64_t> steps;
     for (int64_t s : checkpoint_steps)
         if (s >= 1 && s <= total) steps.insert(s);
+    // A regular step closer than half an interval to the last step would duplicate it.
     if (checkpoint_every > 0)
-        for (int64_t s = checkpoint_every; s <= total; s += checkpoint_every) steps.insert(s);
+        for (int64_t s = checkpoint_every; s <= total; s += checkpoint_every)
+            if (s == total || total - s >= (checkpoint_every + 1) / 2) steps.insert(s);
     if (checkpoint_log > 0) {
         int64_t top = checkpoint_every > 0 ? std::min(checkpoint_every, total) : total;
         for (int64_t i = 1; i <= checkpoint_log; ++i) {

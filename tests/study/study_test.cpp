@@ -95,6 +95,10 @@ TEST(Study, MicroStudyConfigPlansTheGrid) {
     EXPECT_EQ(runs[3].train.total_steps(), 100);
     // One log-spaced step (round(50^(1/2)) = 7), then every half of the run.
     EXPECT_EQ(runs[3].train.checkpoint_plan(), (std::vector<int64_t>{7, 50, 100}));
+    // A regular step just short of the last one is dropped rather than evaluated twice.
+    TrainConfig t = runs[3].train;
+    t.tokens = 101 * t.tokens_per_step();
+    EXPECT_EQ(t.checkpoint_plan(), (std::vector<int64_t>{7, 50, 101}));
     // Every run reads the same data in the same order.
     EXPECT_EQ(runs[0].train.data_seed, runs[3].train.data_seed);
 }
