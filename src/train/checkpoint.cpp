@@ -106,6 +106,29 @@ std::vector<int64_t> checkpoint_list(const std::string &run_dir) {
     return steps;
 }
 
+Status checkpoint_prune_state(const std::string &run_dir, int64_t keep) {
+    if (keep <= 0) return Status::ok();
+    const std::vector<int64_t> steps = checkpoint_list(run_dir);
+    if (static_cast<int64_t>(steps.size()) <= keep) return Status::ok();
+    const int64_t oldest_kept = steps[steps.size() - static_cast<size_t>(keep)];
+    std::error_code ec;
+    std::vector<std::filesystem::path> old;
+    for (const auto &d : std::filesystem::directory_iterator(run_dir + "/ckpt", ec)) {
+        long long s;
+        char tail[32];
+        const std::string n = d.path().filename().string();
+        if (std::sscanf(n.c_str(), "state_%lld.%31s", &s, tail) == 2 &&
+            std::string(tail) == "safetensors" && s < oldest_kept)
+            old.push_back(d.path());
+    }
+    for (const auto &path : old)
+        if (!std::filesystem::remove(path, ec) && ec)
+            return Status::error(
+                path.string() + ": cannot delete (" + ec.message() +
+                "); fix the folder's permissions or set checkpoint.keep_state = 0");
+    return Status::ok();
+}
+
 Status checkpoint_load(const std::string &run_dir, int64_t step, Model &model, TrainState &state) {
     const std::string wp = checkpoint_weights_path(run_dir, step),
                       sp = checkpoint_state_path(run_dir, step);

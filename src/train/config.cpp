@@ -70,6 +70,8 @@ Status train_config_validate(const TrainConfig &c) {
     if (c.val_windows < 1) return bad("train.val_windows must be at least 1");
     if (c.log_every < 1) return bad("train.log_every must be at least 1");
     if (c.threads < 0) return bad("threads must be >= 0");
+    if (c.checkpoint_keep_state < 0)
+        return bad("checkpoint.keep_state must be >= 0 (0 keeps every optimizer-state file)");
     return schedule_validate(c.lr_schedule());
 }
 
@@ -132,6 +134,7 @@ Result<TrainConfig> train_config_load(const std::string &path) {
         r.get("steps", c.checkpoint_steps);
         r.get("log", c.checkpoint_log);
         r.get("every", c.checkpoint_every);
+        r.get("keep_state", c.checkpoint_keep_state);
         EM_TRY(r.finish());
     }
     // Relative shard paths are relative to the config file.
@@ -175,7 +178,8 @@ nlohmann::json train_config_to_json(const TrainConfig &c) {
             {"checkpoint",
              {{"steps", c.checkpoint_steps},
               {"log", c.checkpoint_log},
-              {"every", c.checkpoint_every}}}};
+              {"every", c.checkpoint_every},
+              {"keep_state", c.checkpoint_keep_state}}}};
 }
 
 Result<std::vector<std::string>> shard_paths_expand(const std::vector<std::string> &entries,

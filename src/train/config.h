@@ -47,6 +47,8 @@ struct TrainConfig {
     int64_t checkpoint_log =
         0;  // log-spaced early steps: this many between step 1 and checkpoint_every (or the end)
     int64_t checkpoint_every = 0;  // a regular interval (0: none)
+    // Optimizer-state files kept: the latest this many (0: all). Weights are always kept.
+    int64_t checkpoint_keep_state = 2;
     // The last step is always checkpointed.
 
     int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }

@@ -187,7 +187,10 @@ Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
                             {"grad_norm", gnorm}, {"tok_per_s", p.tokens_per_s}};
         if (do_val) m["val_loss"] = p.val_loss;
         EM_TRY(file_append_line(metrics, m.dump()));
-        if (ckpt) EM_TRY(checkpoint_save(dir, model, st, config_json, p.val_loss));
+        if (ckpt) {
+            EM_TRY(checkpoint_save(dir, model, st, config_json, p.val_loss));
+            EM_TRY(checkpoint_prune_state(dir, cfg.checkpoint_keep_state));
+        }
         if (opts.on_step)
             opts.on_step(p);
         else if (st.step % cfg.log_every == 0 || do_val || st.step == total)

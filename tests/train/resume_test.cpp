@@ -98,6 +98,12 @@ TEST(Resume, KilledRunResumesBitIdentically) {
     while (std::getline(in, line))
         EXPECT_EQ(nlohmann::json::parse(line)["step"].get<int64_t>(), expect_step++);
     EXPECT_EQ(expect_step, steps + 1);
+    // Every weights file stays; optimizer state only for the two latest (checkpoint.keep_state).
+    const auto have = checkpoint_list(dir + "/run");
+    ASSERT_GE(have.size(), 3u);
+    for (size_t i = 0; i < have.size(); ++i)
+        EXPECT_EQ(file_exists(checkpoint_state_path(dir + "/run", have[i])), i + 2 >= have.size())
+            << "step " << have[i];
 }
 
 std::string run_cli(const std::string &args, int *rc) {
