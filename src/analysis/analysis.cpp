@@ -138,7 +138,10 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     CollapseInput ci;
     ci.sign = d.sign;
     std::set<std::string> runs;
+    std::map<std::string, int32_t> run_index;
     for (const Point *p : s.pts) {
+        d.run.push_back(
+            run_index.emplace(p->run, static_cast<int32_t>(run_index.size())).first->second);
         d.loss.push_back(p->loss);
         d.value.push_back(p->value);
         d.n.push_back(static_cast<double>(p->n));
@@ -197,7 +200,8 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
          {{"estimate", num(t.eta)},
           {"ci_low", num(t.eta_ci_low)},
           {"ci_high", num(t.eta_ci_high)},
-          {"bootstrap", t.bootstrap_done}}},
+          {"bootstrap", t.bootstrap_done},
+          {"bootstrap_unit", opt.threshold.bootstrap_runs ? "run" : "checkpoint"}}},
         {"models",
          {{"threshold", model_json(t.threshold, t.aic_threshold, t.bic_threshold)},
           {"smooth", model_json(t.smooth, t.aic_smooth, t.bic_smooth)},
@@ -495,6 +499,7 @@ Result<json> analysis_run(const std::vector<Point> &points, const AnalysisOption
           {"loss_hi", num(hi)}}},
         {"options",
          {{"bootstrap", opt.threshold.bootstrap},
+          {"bootstrap_unit", opt.threshold.bootstrap_runs ? "run" : "checkpoint"},
           {"alpha", opt.threshold.alpha},
           {"plateau_alpha", opt.threshold.plateau_alpha},
           {"plateau_min_effect", opt.threshold.plateau_min_effect},

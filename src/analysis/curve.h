@@ -22,6 +22,8 @@ struct CurveData {
     bool plateau_free = false;  // estimate c (metrics without a random-guess value)
     double sign = 1.0;          // +1 higher is better, -1 lower is better
     bool binomial = false;      // values are proportions of n examples
+    // Per point, the run it belongs to (0, 1, ...): the unit a bootstrap by runs resamples.
+    std::vector<int32_t> run;
 };
 
 struct CurveParams {

@@ -190,12 +190,23 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
 
     // Bootstrap: resample points with replacement; proportions also redraw their examples.
     std::vector<double> etas(static_cast<size_t>(std::max(opt.bootstrap, 0)), std::nan(""));
+    const bool by_runs = opt.bootstrap_runs && d.run.size() == d.loss.size();
+    const size_t n_runs =
+        by_runs ? static_cast<size_t>(*std::max_element(d.run.begin(), d.run.end())) + 1 : 0;
     auto replicate = [&](int64_t b0, int64_t b1) {
         std::vector<double> mult(static_cast<size_t>(n)), vals(static_cast<size_t>(n));
+        std::vector<double> run_mult(n_runs);
         for (int64_t b = b0; b < b1; ++b) {
             Rng rng(opt.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(b) + 1);
             std::fill(mult.begin(), mult.end(), 0.0);
-            for (int64_t j = 0; j < n; ++j) mult[rng.below(static_cast<uint64_t>(n))] += 1;
+            if (by_runs) {
+                std::fill(run_mult.begin(), run_mult.end(), 0.0);
+                for (size_t j = 0; j < run_mult.size(); ++j)
+                    run_mult[rng.below(run_mult.size())] += 1;
+                for (int64_t i = 0; i < n; ++i) mult[i] = run_mult[static_cast<size_t>(d.run[i])];
+            } else {
+                for (int64_t j = 0; j < n; ++j) mult[rng.below(static_cast<uint64_t>(n))] += 1;
+            }
             for (int64_t i = 0; i < n; ++i) {
                 vals[i] = d.value[i];
                 if (d.binomial && mult[i] > 0) {

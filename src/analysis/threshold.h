@@ -12,7 +12,11 @@
 namespace em {
 
 struct ThresholdOptions {
-    int bootstrap = 200;           // resamples for η's interval
+    int bootstrap = 200;  // resamples for η's interval
+    // Resample whole runs (CurveData::run) instead of checkpoints: checkpoints of one run share
+    // its initialization and data order, so their errors are correlated and resampling them one
+    // by one understates the uncertainty.
+    bool bootstrap_runs = false;
     double alpha = 0.01;           // significance level of the rise and model comparison tests
     double plateau_alpha = 0.001;  // evidence needed to call the stretch above η "above chance"...
     double plateau_min_effect =

@@ -31,6 +31,12 @@ void setup(CLI::App &root) {
     cmd->add_option("--tasks", o->a.task_filter, "regular expression: analyse only matching tasks");
     cmd->add_option("--bootstrap", o->a.threshold.bootstrap, "resamples for eta's interval")
         ->capture_default_str();
+    cmd->add_option_function<std::string>(
+           "--bootstrap-unit",
+           [o](const std::string &u) { o->a.threshold.bootstrap_runs = u == "run"; },
+           "what eta's bootstrap resamples: checkpoint (default) or run (whole runs: wider, "
+           "honest intervals when checkpoints of a run are correlated)")
+        ->check(CLI::IsMember({"checkpoint", "run"}));
     cmd->add_option("--alpha", o->a.threshold.alpha,
                     "significance level of the tests behind a verdict")
         ->capture_default_str();

@@ -10,6 +10,7 @@
 
 #include "analysis/threshold.h"
 #include "common/parallel.h"
+#include "common/rng.h"
 #include "synthetic.h"
 
 namespace em {
@@ -168,6 +169,40 @@ TEST(Threshold, LowerIsBetterMetricsUseTheRightDirection) {
     EXPECT_EQ(r.verdict, "emergent");
     EXPECT_NEAR(r.eta, eta, 0.1);
     EXPECT_LT(r.threshold.params.eval(w.lo), 0.5);  // the fitted curve falls
+}
+
+// When every run carries its own offset (its checkpoints' errors are correlated), resampling whole
+// runs gives η a wider interval than resampling checkpoints, which treats them as independent.
+TEST(Threshold, BootstrapByRunsWidensTheIntervalForCorrelatedRuns) {
+    auto runs = testing::synthetic_runs(4, 3);
+    Window w = window_of(runs);
+    const double eta = w.hi - 0.5 * (w.hi - w.lo);
+    Rng rng(9);
+    CurveData d;
+    d.baseline = 0.25;
+    for (size_t r = 0; r < runs.size(); ++r) {
+        const double offset = 0.04 * rng.normal();
+        for (int c = 1; c <= 14; ++c) {
+            double L =
+                testing::synthetic_loss(runs[r].params, runs[r].tokens * (0.1 + 0.9 * c / 14));
+            double up = std::max(0.0, eta - L) / (eta - w.lo);
+            d.loss.push_back(L);
+            d.value.push_back(0.25 + 0.5 * up + (up > 0 ? offset : 0.0) + 0.005 * rng.normal());
+            d.n.push_back(0);
+            d.run.push_back(static_cast<int32_t>(r));
+        }
+    }
+    ThresholdOptions o;
+    o.bootstrap = 200;
+    ThresholdResult by_point = threshold_analyze(d, o);
+    o.bootstrap_runs = true;
+    ThresholdResult by_run = threshold_analyze(d, o);
+    const double wp = by_point.eta_ci_high - by_point.eta_ci_low,
+                 wr = by_run.eta_ci_high - by_run.eta_ci_low;
+    std::printf("eta interval width: %.4f resampling checkpoints, %.4f resampling runs\n", wp, wr);
+    EXPECT_GT(wr, wp);
+    EXPECT_LE(by_run.eta_ci_low, eta);
+    EXPECT_GE(by_run.eta_ci_high, eta);
 }
 
 TEST(Curve, RecoversPlantedParametersWithoutNoise) {
