@@ -252,6 +252,42 @@ TEST_P(Kernels, CrossEntropyMatchesNaiveAndFiniteDifferences) {
     check_fd(logits, g, f, "dlogits", 1e-3, 2e-2);
 }
 
+// A vocabulary spanning several summation blocks, against a double-precision reference.
+TEST_P(Kernels, CrossEntropyMatchesDoubleReferenceAtVocabularyScale) {
+    const int64_t N = 3, V = 8192 + 5;
+    auto logits = randn(N * V, 21, 4.0f);
+    std::vector<int32_t> y = {17, 8196, 4000};
+    std::vector<float> losses(N);
+    auto g = logits;
+    double loss = crossentropy_forward_backward(g.data(), losses.data(), y.data(), N, V, true);
+    double ref = 0, worst = 0;
+    for (int64_t n = 0; n < N; ++n) {
+        double mx = -1e30, s = 0;
+        for (int64_t v = 0; v < V; ++v) mx = std::max(mx, static_cast<double>(logits[n * V + v]));
+        for (int64_t v = 0; v < V; ++v) s += std::exp(logits[n * V + v] - mx);
+        const double lse = std::log(s) + mx;
+        EXPECT_NEAR(losses[n], lse - logits[n * V + y[n]], 2e-5);
+        ref += lse - logits[n * V + y[n]];
+        for (int64_t v = 0; v < V; ++v) {
+            const double p = std::exp(logits[n * V + v] - lse) / N - (v == y[n] ? 1.0 / N : 0.0);
+            worst = std::max(worst, std::fabs(g[n * V + v] - p));
+        }
+    }
+    EXPECT_NEAR(loss, ref / N, 1e-5);
+    EXPECT_LT(worst, 1e-7);
+}
+
+TEST(KernelMath, ExponentialIsWithinAFewUlps) {
+    double worst = 0;
+    for (int i = 0; i <= 870000; ++i) {
+        const float x = -static_cast<float>(i) * 1e-4f;
+        const double want = std::exp(static_cast<double>(x));
+        worst = std::max(worst, std::fabs(exp_nonpositive_for_test(x) - want) / want);
+    }
+    EXPECT_LT(worst, 4e-7);  // a few float ulps (one ulp is 6e-8 to 1.2e-7)
+    EXPECT_EQ(exp_nonpositive_for_test(0.0f), 1.0f);
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, Kernels, ::testing::Values(1, 2));
 INSTANTIATE_TEST_SUITE_P(Shapes, Attention,
                          ::testing::Combine(::testing::Values(1, 2),

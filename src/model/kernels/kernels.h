@@ -63,4 +63,7 @@ void residual_add(float *out, const float *inp, int64_t n);
 double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets,
                                      int64_t N, int64_t V, bool compute_grad);
 
+// The kernel's exponential for x <= 0, exposed for its accuracy test.
+float exp_nonpositive_for_test(float x);
+
 }  // namespace em
