@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <map>
 
@@ -149,20 +150,27 @@ double run_eval_seconds(double eval_tokens, const Throughput &th) {
 // Overall progress in estimated seconds: training and evaluation priced from throughput measured
 // per model size when the runner starts (as `study plan` does), so the percentage and the ETA
 // weigh small and large models by what they really cost here. The ETA scales the remaining
-// estimate by how the estimate has compared with the clock so far in this process.
+// estimate by how the estimate has compared with the clock over the last ten minutes.
 struct Budget {
     double total = 0, done = 0;
-    Clock::time_point start = Clock::now();
     double done_at_start = -1;
+    // (time, done) samples, one per 10 s over the last 10 minutes: the ETA follows the recent
+    // rate, so a pause or a burst of load elsewhere fades out of it.
+    std::deque<std::pair<Clock::time_point, double>> window;
     void mark_start() {
         if (done_at_start >= 0) return;
         done_at_start = done;
-        start = Clock::now();
+        window.assign(1, {Clock::now(), done});
     }
-    std::string eta() const {
+    std::string eta() {
         if (done_at_start < 0 || done <= done_at_start) return "?";
-        double rate = (done - done_at_start) / seconds_since(start);
-        return fmt_duration((total - done) / rate);
+        const auto now = Clock::now();
+        if (now - window.back().first >= std::chrono::seconds(10)) window.push_back({now, done});
+        while (window.size() > 2 && now - window[1].first >= std::chrono::minutes(10))
+            window.pop_front();
+        const double secs = std::chrono::duration<double>(now - window.front().first).count();
+        const double rate = (done - window.front().second) / secs;
+        return rate > 0 ? fmt_duration((total - done) / rate) : "?";
     }
     int percent() const { return total > 0 ? static_cast<int>(100.0 * done / total) : 0; }
 };
