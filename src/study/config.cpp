@@ -83,7 +83,8 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     top.get("name", c.name);
     top.get("seed", seed);
     top.get("threads", c.threads);
-    for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "size"})
+    for (const char *k :
+         {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "analysis", "size"})
         top.known(k);
     EM_TRY(top.finish());
     c.seed = static_cast<uint64_t>(seed);
@@ -91,7 +92,8 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         const toml::node *n = root.get(k);
         return n ? n->as_table() : nullptr;
     };
-    for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint"})
+    for (const char *k :
+         {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "analysis"})
         if (root.get(k) && !table(k))
             return Status::error(path + ": '" + k + "' must be a table ([" + k + "])");
     if (auto *t = table("corpus")) {
@@ -154,6 +156,27 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         r.get("log", c.checkpoint_log);
         r.get("every_fraction", c.checkpoint_every_fraction);
         EM_TRY(r.finish());
+    }
+    if (auto *t = table("analysis")) {
+        TomlReader r(*t, path + " [analysis]");
+        std::string unit = "checkpoint";
+        int64_t bootstrap = c.analysis.threshold.bootstrap;
+        r.get("bootstrap", bootstrap);
+        r.get("bootstrap_unit", unit);
+        r.get("window_frac", c.analysis.window_frac);
+        r.get("alpha", c.analysis.threshold.alpha);
+        EM_TRY(r.finish());
+        if (unit != "checkpoint" && unit != "run")
+            return Status::error(path + " [analysis]: bootstrap_unit is '" + unit +
+                                 "'; use \"checkpoint\" or \"run\"");
+        if (bootstrap < 0 || bootstrap > 100000)
+            return Status::error(path + " [analysis]: bootstrap must lie in [0, 100000]");
+        if (!(c.analysis.window_frac >= 0 && c.analysis.window_frac < 1))
+            return Status::error(path + " [analysis]: window_frac must lie in [0, 1)");
+        if (!(c.analysis.threshold.alpha > 0 && c.analysis.threshold.alpha < 1))
+            return Status::error(path + " [analysis]: alpha must lie in (0, 1)");
+        c.analysis.threshold.bootstrap = static_cast<int>(bootstrap);
+        c.analysis.threshold.bootstrap_runs = unit == "run";
     }
     const toml::node *sz = root.get("size");
     const toml::array *arr = sz ? sz->as_array() : nullptr;

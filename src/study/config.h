@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/analysis.h"
 #include "common/status.h"
 #include "model/config.h"
 #include "train/config.h"
@@ -52,6 +53,9 @@ struct StudyConfig {
     std::vector<StudySize> sizes;
     int64_t checkpoint_log = 3;                // log-spaced early checkpoints
     double checkpoint_every_fraction = 0.125;  // then a regular interval, as a share of the run
+
+    // [analysis]: bootstrap, bootstrap_unit, window_frac, alpha; the rest at their defaults
+    AnalysisOptions analysis;
 };
 
 // One planned training run.

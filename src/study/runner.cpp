@@ -412,7 +412,7 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
     // 4. Points, analysis, report.
     EM_TRY(stage(x, "collect", false, [&] { return study_collect(dir, x.p.points()); }));
     EM_TRY(stage(x, "analyze", false,
-                 [&] { return analysis_write(x.p.points(), x.p.analysis(), AnalysisOptions{}); }));
+                 [&] { return analysis_write(x.p.points(), x.p.analysis(), cfg.analysis); }));
     EM_TRY(stage(x, "report", false, [&] {
         ReportOptions ro;
         ro.title = "Emergent abilities from the loss perspective: study " + cfg.name;

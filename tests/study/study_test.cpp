@@ -165,6 +165,18 @@ TEST(Study, ConfigMistakesAreNamed) {
                      "[[size]]\nname = \"c\"\nparams = 400000\n[[size]]\nname = \"d\"\n"
                      "params = 410000\n",
                  "has the same shape as size 'c'");
+    expect_error(text + "[analysis]\nbootstrap_unit = \"runs\"\n", "use \"checkpoint\" or \"run\"");
+    expect_error(text + "[analysis]\nbootstraps = 10\n", "unknown key 'bootstraps'");
+    {
+        ASSERT_TRUE(
+            file_write_atomic(dir + "/ok.toml",
+                              text + "[analysis]\nbootstrap_unit = \"run\"\nbootstrap = 50\n")
+                .is_ok());
+        auto c = study_config_load(dir + "/ok.toml");
+        ASSERT_TRUE(c.is_ok()) << c.status().message();
+        EXPECT_TRUE(c->analysis.threshold.bootstrap_runs);
+        EXPECT_EQ(c->analysis.threshold.bootstrap, 50);
+    }
     std::string no_budget = text;
     no_budget.replace(no_budget.find("budgets = [12800, 25600]"), 24, "");
     expect_error(no_budget, "no token budgets");
