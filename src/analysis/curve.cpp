@@ -93,7 +93,7 @@ Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vecto
         return out;
     }
     // Binomial: the log-likelihood is concave in (a, c). Newton steps on a inside its feasible
-    // interval; with a free plateau (no chance level), alternately on c.
+    // interval; with a free plateau (no chance level), then joint steps on (a, c).
     const double k_top = t.k_prefix.back() - t.k_prefix[m],
                  n_top = t.n_prefix.back() - t.n_prefix[m];
     double xmax = 0, den = 0;
@@ -134,12 +134,10 @@ Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vecto
     // every x in [0, xmax], a on the metric's side of zero) and halved until the likelihood rises.
     auto feasible = [&](double &ai, double &ci) {
         ai = s.sign > 0 ? std::max(ai, 0.0) : std::min(ai, 0.0);
+        const double span = std::fabs(ai) * xmax, room = 1.0 - 2 * kProbEps;
+        if (span > room) ai *= room / span;  // no plateau fits a rise this large: shrink it
         ci = std::clamp(ci, kProbEps - std::min(0.0, ai * xmax),
                         1.0 - kProbEps - std::max(0.0, ai * xmax));
-        if (ci < kProbEps || ci > 1.0 - kProbEps) {  // |a| too large for any plateau
-            ai = 0;
-            ci = std::clamp(ci, kProbEps, 1.0 - kProbEps);
-        }
     };
     auto loglik = [&](double ai, double ci) {
         double ll = binom_ll_terms(k_top, n_top, ci);
