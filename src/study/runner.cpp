@@ -175,8 +175,13 @@ struct Budget {
     int percent() const { return total > 0 ? static_cast<int>(100.0 * done / total) : 0; }
 };
 
+// The study evaluates the built-in suite (built into its tasks/ directory), not user task files.
+bool uses_builtin_tasks(const StudyConfig &c) {
+    return c.tasks.size() == 1 && c.tasks[0] == "builtin";
+}
+
 std::vector<std::string> task_sources(const StudyConfig &c, const StudyPaths &p) {
-    if (c.tasks.size() == 1 && c.tasks[0] == "builtin") return {p.tasks()};
+    if (uses_builtin_tasks(c)) return {p.tasks()};
     return c.tasks;
 }
 
@@ -234,7 +239,7 @@ double corpus_bytes_estimate(const StudyConfig &c, const StudyPaths &p) {
         else if (fs::is_regular_file(path, ec))
             bytes += static_cast<double>(fs::file_size(path, ec));
     }
-    const bool builtin = c.tasks.size() == 1 && c.tasks[0] == "builtin";
+    const bool builtin = uses_builtin_tasks(c);
     if (builtin && c.skills)
         bytes += c.skills_bytes > 0 ? static_cast<double>(c.skills_bytes) : kPlanDefaultSkillsBytes;
     return bytes;
@@ -306,7 +311,7 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
     EM_TRY(x.ledger.open(x.p.ledger()));
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
-    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+    const bool builtin = uses_builtin_tasks(cfg);
 
     // 1. Tasks first: the corpus mixes in their skill documents and leaves out their sources.
     if (builtin)
@@ -532,7 +537,7 @@ Result<std::string> study_status(const std::string &dir) {
 int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &dir) {
     if (auto tasks = load_tasks(cfg, StudyPaths{dir}); tasks.is_ok())
         return eval_tokens_estimate(*tasks, cfg.eval_limit);
-    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+    const bool builtin = uses_builtin_tasks(cfg);
     if (!builtin) return 0;
     const int64_t items = cfg.task_items > 0 ? cfg.task_items : SuiteOptions{}.items;
     const int64_t docs = cfg.eval_limit > 0 ? std::min(cfg.eval_limit, items) : items;
@@ -596,7 +601,7 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
         out += buf;
     }
     // Fixed stages, from rates measured on this kind of machine.
-    const bool builtin = cfg.tasks.size() == 1 && cfg.tasks[0] == "builtin";
+    const bool builtin = uses_builtin_tasks(cfg);
     const double corpus_bytes = corpus_bytes_estimate(cfg, p);
     const double stage_s[4] = {
         builtin ? kPlanSecondsTasks : 0, corpus_bytes / kPlanCorpusBytesPerSecond,
