@@ -1,5 +1,6 @@
-// `emergence study`: the whole experiment from one config (default: configs/quick.toml), and its
-// `plan`, `status` and `collect` companions.
+// `emergence study`: the whole experiment from one config (default: configs/quick.toml), or a
+// selection of its runs (--runs, --shard), and its `plan`, `prepare`, `status` and `collect`
+// companions.
 #include <cstdio>
 
 #include "cli/command.h"
@@ -13,6 +14,7 @@ struct StudyArgs {
     std::string config = std::string(EM_SOURCE_DIR) + "/configs/quick.toml";
     std::string dir;
     std::string out;
+    std::string runs, shard;
     int threads = 0;
 };
 
@@ -20,6 +22,10 @@ StudyConfig load(const StudyArgs &a) {
     StudyConfig c = check(study_config_load(a.config));
     if (a.threads > 0) c.threads = a.threads;
     return c;
+}
+
+StudySelection selection(const StudyArgs &a) {
+    return check(study_selection_parse(a.runs, a.shard));
 }
 
 std::string dir_of(const StudyArgs &a, const StudyConfig &c) {
@@ -37,6 +43,11 @@ void setup(CLI::App &root) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--dir", args->dir, "study directory (default: studies/<name>)");
     cmd->add_option("--threads", args->threads, "threads (default: the config's, else all CPUs)");
+    cmd->add_option("--runs", args->runs,
+                    "only these runs: comma-separated names or globs, e.g. 'n50k-*,n100k-2M'");
+    cmd->add_option("--shard", args->shard,
+                    "K/N: the K-th of N machines' share of the runs, dealt so that each machine's "
+                    "planned work is about equal (needs `study prepare` first)");
     cmd->fallthrough();
 
     auto *plan = cmd->add_subcommand(
@@ -44,7 +55,15 @@ void setup(CLI::App &root) {
         "List the runs with their parameters, tokens, FLOPs and the time they will take here");
     plan->callback([args] {
         StudyConfig c = load(*args);
-        std::printf("%s", check(study_plan(c, dir_of(*args, c))).c_str());
+        std::printf("%s", check(study_plan(c, dir_of(*args, c), selection(*args))).c_str());
+    });
+    auto *prepare = cmd->add_subcommand(
+        "prepare",
+        "Build what every run shares (tasks, corpus, tokenizer, shards) and stop: the directory "
+        "to copy to each machine before running the study there with --shard");
+    prepare->callback([args] {
+        StudyConfig c = load(*args);
+        check(study_prepare(c, dir_of(*args, c)));
     });
     auto *status = cmd->add_subcommand("status", "Show what the study's ledger records as done");
     status->callback([args] {
@@ -65,7 +84,7 @@ void setup(CLI::App &root) {
     cmd->callback([cmd, args] {
         if (!cmd->get_subcommands().empty()) return;
         StudyConfig c = load(*args);
-        check(study_run(c, dir_of(*args, c)));
+        check(study_run(c, dir_of(*args, c), selection(*args)));
     });
 }
 

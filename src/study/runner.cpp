@@ -1,9 +1,11 @@
 // The study runner; see runner.h.
 #include "study/runner.h"
 
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -303,14 +305,18 @@ std::string study_eval_done_marker(const std::string &eval_dir) {
     return eval_dir + "/done.json";
 }
 
-Status study_run(const StudyConfig &cfg, const std::string &dir) {
-    EM_TRY(dir_create(dir));
-    StudyLock lock;
-    EM_TRY(lock.acquire(dir));
-    Ctx x{cfg, StudyPaths{dir}, {}, {}, {}};
-    EM_TRY(x.ledger.open(x.p.ledger()));
-    parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
-                                         : parallel_default_threads());
+namespace {
+
+// Which of the shared stages (tasks, corpus, tokenizer, shards) are complete.
+std::array<bool, 4> stages_done(const StudyConfig &c, const StudyPaths &p) {
+    return {!uses_builtin_tasks(c) || builtin_tasks_done(p.tasks()),
+            corpus_manifest_read(p.corpus()).is_ok(), Tokenizer::load(p.tokenizer()).is_ok(),
+            shards_manifest_read(p.shards()).is_ok()};
+}
+
+// Tasks, corpus, tokenizer and shards: what every run shares, each built unless complete.
+Status prepare_stages(Ctx &x) {
+    const StudyConfig &cfg = x.cfg;
     const bool builtin = uses_builtin_tasks(cfg);
 
     // 1. Tasks first: the corpus mixes in their skill documents and leaves out their sources.
@@ -322,7 +328,6 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
             bo.skills_bytes = cfg.skills_bytes;
             return builtin_tasks_build(x.p.tasks(), bo);
         }));
-    EM_ASSIGN_OR_RETURN(std::vector<Task> tasks, load_tasks(cfg, x.p));
 
     // 2. Corpus, tokenizer, shards.
     EM_TRY(stage(x, "corpus", corpus_manifest_read(x.p.corpus()).is_ok(), [&]() -> Status {
@@ -343,13 +348,137 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
         return tokenizer_train(x.p.corpus(), x.p.tokenizer(), to).status();
     }));
     EM_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::load(x.p.tokenizer()));
-    EM_TRY(stage(x, "tokenize", shards_manifest_read(x.p.shards()).is_ok(), [&] {
+    return stage(x, "tokenize", shards_manifest_read(x.p.shards()).is_ok(), [&] {
         return tokenize_corpus(x.p.corpus(), tok, x.p.shards(), TokenizeOptions{}).status();
-    }));
+    });
+}
+
+// Whether every planned checkpoint of `r` has been evaluated.
+bool run_complete(const StudyPaths &p, const StudyRun &r) {
+    for (int64_t step : r.train.checkpoint_plan())
+        if (!file_exists(study_eval_done_marker(p.evals(r.name, step)))) return false;
+    return true;
+}
+
+std::string run_names(const std::vector<StudyRun> &runs) {
+    std::string s;
+    for (const auto &r : runs) s += (s.empty() ? "" : ", ") + r.name;
+    return s;
+}
+
+}  // namespace
+
+double study_run_work(const StudyRun &r, double eval_tokens) {
+    const TrainConfig &t = r.train;
+    const double tokens = static_cast<double>(t.total_steps() * t.tokens_per_step());
+    return model_flops_per_token(t.model, t.seq_len, true) * tokens +
+           static_cast<double>(t.checkpoint_plan().size()) * 2 *
+               model_flops_per_token(t.model, t.seq_len, false) * eval_tokens;
+}
+
+Result<StudySelection> study_selection_parse(const std::string &runs, const std::string &shard) {
+    StudySelection sel;
+    for (size_t at = 0; at <= runs.size() && !runs.empty();) {
+        size_t comma = std::min(runs.find(',', at), runs.size());
+        std::string pat = runs.substr(at, comma - at);
+        if (pat.empty())
+            return Status::error("--runs \"" + runs +
+                                 "\": an empty pattern; give comma-separated run names or "
+                                 "globs, e.g. --runs 'n50k-*,n100k-2M'");
+        sel.patterns.push_back(pat);
+        at = comma + 1;
+    }
+    if (!shard.empty()) {
+        long long k = 0, n = 0;
+        char tail = 0;
+        if (std::sscanf(shard.c_str(), "%lld/%lld%c", &k, &n, &tail) != 2 || k < 1 || n < 1 ||
+            k > n)
+            return Status::error("--shard \"" + shard +
+                                 "\": expected K/N with 1 <= K <= N, e.g. --shard 2/4 for the "
+                                 "second of four machines");
+        sel.index = k;
+        sel.count = n;
+    }
+    return sel;
+}
+
+Result<std::vector<StudyRun>> study_select(const std::vector<StudyRun> &runs,
+                                           const StudySelection &sel, double eval_tokens) {
+    std::vector<StudyRun> picked;
+    for (const auto &r : runs) {
+        bool match = sel.patterns.empty();
+        for (const auto &pat : sel.patterns) match |= fnmatch(pat.c_str(), r.name.c_str(), 0) == 0;
+        if (match) picked.push_back(r);
+    }
+    for (const auto &pat : sel.patterns) {
+        bool any = false;
+        for (const auto &r : runs) any |= fnmatch(pat.c_str(), r.name.c_str(), 0) == 0;
+        if (!any)
+            return Status::error("--runs: \"" + pat + "\" matches no run; the runs are " +
+                                 run_names(runs));
+    }
+    if (sel.count <= 1) return picked;
+    if (sel.count > static_cast<int64_t>(picked.size()))
+        return Status::error("--shard " + std::to_string(sel.index) + "/" +
+                             std::to_string(sel.count) + ": only " + std::to_string(picked.size()) +
+                             " runs to deal; use at most " + std::to_string(picked.size()) +
+                             " shards");
+    // Longest work first, each to the least loaded shard (ties: the lower shard, the plan order).
+    std::vector<size_t> order(picked.size());
+    std::vector<double> work(picked.size());
+    for (size_t i = 0; i < picked.size(); ++i) {
+        order[i] = i;
+        work[i] = study_run_work(picked[i], eval_tokens);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return work[a] > work[b]; });
+    std::vector<double> load(static_cast<size_t>(sel.count), 0.0);
+    std::vector<bool> mine(picked.size(), false);
+    for (size_t i : order) {
+        size_t s = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        load[s] += work[i];
+        mine[i] = static_cast<int64_t>(s) == sel.index - 1;
+    }
+    std::vector<StudyRun> out;
+    for (size_t i = 0; i < picked.size(); ++i)
+        if (mine[i]) out.push_back(picked[i]);
+    return out;
+}
+
+Status study_prepare(const StudyConfig &cfg, const std::string &dir) {
+    return study_run(cfg, dir, {}, true);
+}
+
+Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySelection &sel,
+                 bool prepare_only) {
+    EM_TRY(dir_create(dir));
+    StudyLock lock;
+    EM_TRY(lock.acquire(dir));
+    Ctx x{cfg, StudyPaths{dir}, {}, {}, {}};
+    EM_TRY(x.ledger.open(x.p.ledger()));
+    parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
+                                         : parallel_default_threads());
+    if (prepare_only) {
+        EM_TRY(prepare_stages(x));
+        std::fprintf(stderr, "study: prepared %s (tasks, corpus, tokenizer, shards)\n",
+                     dir.c_str());
+        return Status::ok();
+    }
+    const std::array<bool, 4> ready = stages_done(cfg, x.p);
+    if (sel.count > 1 && std::count(ready.begin(), ready.end(), true) < 4)
+        return Status::error(
+            dir +
+            ": --shard needs a prepared study: run `emergence study prepare` once, copy the "
+            "directory to every machine, then run each shard there (so that every shard "
+            "trains on one corpus with one tokenizer)");
+    EM_TRY(prepare_stages(x));
+    EM_ASSIGN_OR_RETURN(std::vector<Task> tasks, load_tasks(cfg, x.p));
+    EM_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::load(x.p.tokenizer()));
 
     // 3. Runs, each evaluated at every checkpoint as soon as it is trained.
-    std::vector<StudyRun> runs = study_plan_runs(cfg, dir, tok.vocab_size());
+    const std::vector<StudyRun> grid = study_plan_runs(cfg, dir, tok.vocab_size());
     const double eval_tokens = static_cast<double>(eval_tokens_estimate(tasks, cfg.eval_limit));
+    EM_ASSIGN_OR_RETURN(std::vector<StudyRun> runs, study_select(grid, sel, eval_tokens));
     std::map<std::string, Throughput> measured;
     for (const auto &r : runs)
         if (!measured.count(r.size)) measured[r.size] = measure_throughput(r.train);
@@ -412,7 +541,22 @@ Status study_run(const StudyConfig &cfg, const std::string &dir) {
         EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
                                 "done", seconds_since(t0)));
     }
-    x.progress.done("study: all runs trained and evaluated");
+    if (!sel.all()) {
+        size_t complete = 0;
+        for (const auto &r : grid) complete += run_complete(x.p, r);
+        x.progress.done("study: " + std::to_string(runs.size()) + " selected runs trained and " +
+                        "evaluated; " + std::to_string(complete) + " of " +
+                        std::to_string(grid.size()) + " runs of the grid complete here");
+        if (complete < grid.size()) {
+            std::fprintf(stderr,
+                         "study: bring every machine's runs/ together in one study directory and "
+                         "run `emergence study` there for the points table, analysis and "
+                         "report\n");
+            return Status::ok();
+        }
+    } else {
+        x.progress.done("study: all runs trained and evaluated");
+    }
 
     // 4. Points, analysis, report.
     EM_TRY(stage(x, "collect", false, [&] { return study_collect(dir, x.p.points()); }));
@@ -546,18 +690,27 @@ int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &di
     return static_cast<int64_t>(static_cast<double>(n_tasks * docs) * kPlanBuiltinBytesPerDoc / 4);
 }
 
-Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
+Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
+                               const StudySelection &sel) {
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
     StudyPaths p{dir};
     int64_t vocab = cfg.vocab_size;
     if (auto tok = Tokenizer::load(p.tokenizer()); tok.is_ok()) vocab = tok->vocab_size();
-    std::vector<StudyRun> runs = study_plan_runs(cfg, dir, vocab);
+    const std::vector<StudyRun> grid = study_plan_runs(cfg, dir, vocab);
     const int64_t eval_tokens = study_eval_tokens_estimate(cfg, dir);
+    EM_ASSIGN_OR_RETURN(std::vector<StudyRun> runs,
+                        study_select(grid, sel, static_cast<double>(eval_tokens)));
     std::string out;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "study %s: %zu runs, %d threads, tokenizer vocab %lld\n",
-                  cfg.name.c_str(), runs.size(), parallel_threads(), static_cast<long long>(vocab));
+    std::string which = std::to_string(runs.size()) + " runs";
+    if (!sel.all())
+        which = std::to_string(runs.size()) + " of " + std::to_string(grid.size()) + " runs";
+    if (sel.count > 1)
+        which += " (shard " + std::to_string(sel.index) + "/" + std::to_string(sel.count) + ")";
+    std::snprintf(buf, sizeof buf, "study %s: %s, %d thread%s, tokenizer vocab %lld\n",
+                  cfg.name.c_str(), which.c_str(), parallel_threads(),
+                  parallel_threads() == 1 ? "" : "s", static_cast<long long>(vocab));
     out += buf;
     out +=
         "  run              d_model x layers   params(N)    tokens(D)  steps  ckpts   train TFLOP  "
@@ -608,9 +761,7 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir) {
         std::min(corpus_bytes, static_cast<double>(cfg.tokenizer_sample_bytes)) *
             kPlanTokenizerSecondsPerByte,
         corpus_bytes / kPlanTokenizeBytesPerSecond};
-    const bool stage_done[4] = {
-        !builtin || builtin_tasks_done(p.tasks()), corpus_manifest_read(p.corpus()).is_ok(),
-        Tokenizer::load(p.tokenizer()).is_ok(), shards_manifest_read(p.shards()).is_ok()};
+    const std::array<bool, 4> stage_done = stages_done(cfg, p);
     double fixed_all = 0;
     for (int i = 0; i < 4; ++i) {
         fixed_all += stage_s[i];

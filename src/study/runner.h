@@ -24,12 +24,44 @@ struct StudyPaths {
     std::string ledger() const { return dir + "/ledger.sqlite"; }
 };
 
-// Runs (or continues) the whole study in `dir`. Holds the directory's lock throughout.
-Status study_run(const StudyConfig &cfg, const std::string &dir);
+// Which runs of the grid one runner takes on: the runs whose names match any of `patterns` (shell
+// globs such as "n1600k-*"; none: every run), then, when `count` > 1, shard `index` of `count`
+// (1-based): the runs dealt out to `count` machines so that their planned work (training FLOPs
+// plus evaluation FLOPs) is as even as possible. The deal depends on the config and the task files
+// only, so every machine computes the same one.
+struct StudySelection {
+    std::vector<std::string> patterns;
+    int64_t index = 1, count = 1;
+    bool all() const { return patterns.empty() && count <= 1; }
+};
+
+// A run's planned work in FLOPs: training, plus evaluating each checkpoint (`eval_tokens` read by
+// a scorer that runs at about half the batched forward rate, so counted at twice forward FLOPs).
+double study_run_work(const StudyRun &r, double eval_tokens);
+
+// Parses `--runs` (comma-separated globs; empty: none) and `--shard` ("K/N"; empty: 1/1).
+Result<StudySelection> study_selection_parse(const std::string &runs, const std::string &shard);
+
+// The runs `sel` picks, in plan order; `eval_tokens` is read per checkpoint evaluation (it weighs
+// evaluation in the deal). A pattern that matches no run is an error naming the runs there are.
+Result<std::vector<StudyRun>> study_select(const std::vector<StudyRun> &runs,
+                                           const StudySelection &sel, double eval_tokens);
+
+// Runs (or continues) the study in `dir`: every run, or the runs `sel` picks. Holds the
+// directory's lock throughout. The points table, analysis and report are written only when every
+// run of the grid is trained and evaluated (a selection's runner stops after its own runs).
+// `--shard` needs a prepared study, so that every machine uses one tokenizer. With `prepare_only`
+// it builds what every run shares (tasks, corpus, tokenizer, shards) and stops: the directory to
+// copy to each machine when the grid is split.
+Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySelection &sel = {},
+                 bool prepare_only = false);
+Status study_prepare(const StudyConfig &cfg, const std::string &dir);
 
 // The plan: runs, parameters, tokens, FLOPs, and the time each stage will take on this machine
 // from throughput measured now (a few training and forward steps per model size). Returns text.
-Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir);
+// With a selection, only its runs are listed and priced.
+Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
+                               const StudySelection &sel = {});
 
 // Tokens read to evaluate one checkpoint: from the task files when they exist, else (the built-in
 // suite, not yet built) from the suite's measured mean document size.

@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -64,14 +67,15 @@ void write_micro_inputs(const std::string &dir) {
            "[[size]]\nname = \"b\"\nd_model = 48\nn_layers = 2\nn_heads = 3\n";
 }
 
-pid_t spawn_study(const std::string &dir) {
+pid_t spawn_study(const std::string &dir, const char *arg1 = nullptr, const char *arg2 = nullptr) {
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = ::open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
         dup2(devnull, 2);
         std::string cfg = dir + "/study.toml", out = dir + "/out";
-        execl(EM_BINARY, EM_BINARY, "study", cfg.c_str(), "--dir", out.c_str(), (char *)nullptr);
+        execl(EM_BINARY, EM_BINARY, "study", cfg.c_str(), "--dir", out.c_str(), arg1, arg2,
+              (char *)nullptr);
         _exit(127);
     }
     return pid;
@@ -209,6 +213,104 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     auto got = file_read(dir + "/out/points.csv");
     ASSERT_TRUE(got.is_ok()) << got.status().message();
     EXPECT_TRUE(*got == *expect) << "points table after kills differs from the uninterrupted run's";
+}
+
+// --shard K/N deals the grid out to N machines: every run to exactly one shard, the shards'
+// planned work about even; --runs picks by glob; mistakes are named.
+TEST(Study, ShardsPartitionTheGridEvenly) {
+    auto c = study_config_load(EM_SOURCE_DIR "/configs/paper-small.toml");
+    ASSERT_TRUE(c.is_ok()) << c.status().message();
+    const auto grid = study_plan_runs(*c, "unused", 8192);
+    for (int64_t n : {2, 3, 4, 7}) {
+        std::map<std::string, int> dealt;
+        std::vector<double> loads;
+        for (int64_t k = 1; k <= n; ++k) {
+            auto sel = study_selection_parse("", std::to_string(k) + "/" + std::to_string(n));
+            ASSERT_TRUE(sel.is_ok()) << sel.status().message();
+            auto runs = study_select(grid, *sel, 250000);
+            ASSERT_TRUE(runs.is_ok()) << runs.status().message();
+            double work = 0;
+            for (const auto &r : *runs) {
+                ++dealt[r.name];
+                work += study_run_work(r, 250000);
+            }
+            loads.push_back(work);
+        }
+        EXPECT_EQ(dealt.size(), grid.size()) << n << " shards";
+        for (const auto &[name, times] : dealt) EXPECT_EQ(times, 1) << name;
+        const auto [lo, hi] = std::minmax_element(loads.begin(), loads.end());
+        double total = 0, largest = 0;
+        for (const auto &r : grid) {
+            total += study_run_work(r, 250000);
+            largest = std::max(largest, study_run_work(r, 250000));
+        }
+        // Up to four shards balance within 15%. Beyond that the largest run (n1600k-24M, a
+        // quarter of the grid's work) is a shard by itself and sets the longest one.
+        if (n <= 4) {
+            EXPECT_LT(*hi / *lo, 1.15) << n << " shards";
+        }
+        EXPECT_LE(*hi, std::max(largest, 4.0 / 3.0 * total / static_cast<double>(n)));
+    }
+    auto sel = study_selection_parse("n1600k-*,n50k-2M", "");
+    ASSERT_TRUE(sel.is_ok());
+    auto runs = study_select(grid, *sel, 250000);
+    ASSERT_TRUE(runs.is_ok());
+    ASSERT_EQ(runs->size(), 5u);
+    EXPECT_EQ((*runs)[0].name, "n50k-2M");  // plan order
+    EXPECT_EQ((*runs)[4].name, "n1600k-24M");
+
+    auto msg = [](const Status &s) { return s.message(); };
+    EXPECT_NE(msg(study_selection_parse("", "3").status()).find("expected K/N"), std::string::npos);
+    EXPECT_NE(msg(study_selection_parse("", "0/2").status()).find("expected K/N"),
+              std::string::npos);
+    EXPECT_NE(msg(study_selection_parse("a,,b", "").status()).find("empty pattern"),
+              std::string::npos);
+    auto none = study_selection_parse("n3200k-*", "");
+    ASSERT_TRUE(none.is_ok());
+    EXPECT_NE(msg(study_select(grid, *none, 0).status()).find("matches no run; the runs are"),
+              std::string::npos);
+    auto too_many = study_selection_parse("n50k-*", "5/5");
+    ASSERT_TRUE(too_many.is_ok());
+    EXPECT_NE(msg(study_select(grid, *too_many, 0).status()).find("use at most 4 shards"),
+              std::string::npos);
+}
+
+// The grid split over two "machines": prepared once, the directory copied, each shard run in its
+// own copy, the runs brought together: the study then writes the same points table as one
+// uninterrupted run. A shard's runner writes no points table of its own.
+TEST(Study, TwoShardsBroughtTogetherMatchOneRun) {
+    namespace fs = std::filesystem;
+    std::string ref = make_temp_dir("study_shard_ref");
+    write_micro_inputs(ref);
+    ASSERT_EQ(wait_exit(spawn_study(ref)), 0);
+    auto expect = file_read(ref + "/out/points.csv");
+    ASSERT_TRUE(expect.is_ok()) << expect.status().message();
+
+    std::string a = make_temp_dir("study_shard_a"), b = make_temp_dir("study_shard_b");
+    write_micro_inputs(a);
+    EXPECT_NE(wait_exit(spawn_study(a, "--shard", "1/2")), 0);  // not prepared: refused
+    ASSERT_EQ(wait_exit(spawn_study(a, "prepare")), 0);
+    fs::remove_all(b);
+    fs::copy(a, b, fs::copy_options::recursive);
+    ASSERT_EQ(wait_exit(spawn_study(a, "--shard", "1/2")), 0);
+    ASSERT_EQ(wait_exit(spawn_study(b, "--shard", "2/2")), 0);
+    EXPECT_FALSE(file_exists(a + "/out/points.csv"));
+    EXPECT_FALSE(file_exists(b + "/out/points.csv"));
+    size_t moved = 0;
+    for (const auto &e : fs::directory_iterator(b + "/out/runs"))
+        if (!fs::exists(a + "/out/runs/" + e.path().filename().string())) {
+            fs::copy(e.path(), a + "/out/runs/" + e.path().filename().string(),
+                     fs::copy_options::recursive);
+            ++moved;
+        }
+    size_t have = 0;
+    for ([[maybe_unused]] const auto &e : fs::directory_iterator(a + "/out/runs")) ++have;
+    EXPECT_GE(moved, 1u);
+    EXPECT_EQ(have, 4u);  // every run of the grid, each from one shard
+    ASSERT_EQ(wait_exit(spawn_study(a)), 0);
+    auto got = file_read(a + "/out/points.csv");
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    EXPECT_TRUE(*got == *expect) << "points table from two shards differs from one run's";
 }
 
 TEST(Study, SecondRunnerIsRefusedWhileTheFirstHoldsTheLock) {
