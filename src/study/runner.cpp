@@ -518,10 +518,15 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
                                   : "",
                               pr.tokens_per_s);
                 x.progress.line(buf, pr.step == pr.total_steps);
+                if (pr.val_loss >= 0)  // a checkpoint: `study status` shows the step reached
+                    x.ledger.run_set(r.name, r.params, t.tokens, pr.step, t.total_steps(),
+                                     "training", 0);
             };
             EM_TRY(train_run(t, o).with_context("run " + r.name));
         }
         x.budget.done = base_done + train_s;
+        EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
+                                "evaluating", 0));
         for (int64_t step : checkpoint_list(t.out_dir)) {
             auto meta = safetensors_read_metadata(checkpoint_weights_path(t.out_dir, step));
             if (meta.is_ok())
