@@ -10,6 +10,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -495,7 +496,14 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
         const std::vector<int64_t> plan = t.checkpoint_plan();
         std::vector<int64_t> have = checkpoint_list(t.out_dir);
         const double base_done = x.budget.done;
-        auto t0 = Clock::now();
+        // The run's wall time goes to the ledger at each checkpoint and each evaluation, so a
+        // killed runner loses from the record only the work it loses.
+        auto mark = Clock::now();
+        auto lap = [&mark] {
+            const double s = seconds_since(mark);
+            mark = Clock::now();
+            return s;
+        };
         if (have.empty() || have.back() < t.total_steps()) {
             EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, have.empty() ? 0 : have.back(),
                                     t.total_steps(), "training", 0));
@@ -518,15 +526,17 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
                                   : "",
                               pr.tokens_per_s);
                 x.progress.line(buf, pr.step == pr.total_steps);
-                if (pr.val_loss >= 0)  // a checkpoint: `study status` shows the step reached
+                if (pr.checkpoint) {  // `study status` shows the step reached
+                    x.ledger.checkpoint_set(r.name, pr.step, pr.tokens_seen, pr.val_loss);
                     x.ledger.run_set(r.name, r.params, t.tokens, pr.step, t.total_steps(),
-                                     "training", 0);
+                                     "training", lap());
+                }
             };
             EM_TRY(train_run(t, o).with_context("run " + r.name));
         }
         x.budget.done = base_done + train_s;
         EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
-                                "evaluating", 0));
+                                "evaluating", lap()));
         for (int64_t step : checkpoint_list(t.out_dir)) {
             auto meta = safetensors_read_metadata(checkpoint_weights_path(t.out_dir, step));
             if (meta.is_ok())
@@ -542,9 +552,11 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
             EM_TRY(evaluate_checkpoint(x, r, step, tok, tasks)
                        .with_context("evaluating " + r.name + " step " + std::to_string(step)));
             x.budget.done += eval_s;
+            EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
+                                    "evaluating", lap()));
         }
         EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
-                                "done", seconds_since(t0)));
+                                "done", lap()));
     }
     if (!sel.all()) {
         size_t complete = 0;
@@ -661,24 +673,31 @@ Result<std::string> study_status(const std::string &dir) {
     EM_ASSIGN_OR_RETURN(auto stages, l.stages());
     EM_ASSIGN_OR_RETURN(auto runs, l.runs());
     std::string out = "stages:\n";
+    double stage_s = 0, run_s = 0;
     for (const auto &s : stages) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "  %-10s %-8s %s\n", s.name.c_str(), s.status.c_str(),
                       fmt_duration(s.seconds).c_str());
         out += buf;
+        stage_s += s.seconds;
     }
     out +=
         "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
-        "status\n";
+        "     time  status\n";
     for (const auto &r : runs) {
         char buf[200];
-        std::snprintf(buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %s\n",
+        std::snprintf(buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %9s  %s\n",
                       r.name.c_str(), static_cast<long long>(r.params),
                       static_cast<long long>(r.tokens), static_cast<long long>(r.steps_done),
                       static_cast<long long>(r.steps_total), static_cast<long long>(r.checkpoints),
-                      static_cast<long long>(r.evaluated), r.status.c_str());
+                      static_cast<long long>(r.evaluated), fmt_duration(r.seconds).c_str(),
+                      r.status.c_str());
         out += buf;
+        run_s += r.seconds;
     }
+    out += "time: " + fmt_duration(stage_s + run_s) + " (stages " + fmt_duration(stage_s) +
+           ", runs " + fmt_duration(run_s) +
+           "), wall time of the work kept; work an interruption cut off is not counted\n";
     if (file_exists(p.report())) out += "report: " + p.report() + "\n";
     return out;
 }
@@ -695,10 +714,24 @@ int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &di
     return static_cast<int64_t>(static_cast<double>(n_tasks * docs) * kPlanBuiltinBytesPerDoc / 4);
 }
 
+std::string plan_busy_note(double load, int cores, int threads) {
+    if (!(load > static_cast<double>(cores - threads) + 0.5)) return "";
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "note: the machine is busy (load average %.2f on %d core%s before measuring): "
+                  "the throughput measured now reads low and these times long; plan on a quiet "
+                  "machine for the study's own cost\n",
+                  load, cores, cores == 1 ? "" : "s");
+    return buf;
+}
+
 Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
                                const StudySelection &sel) {
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
+    double load = 0;
+    const bool have_load = ::getloadavg(&load, 1) == 1;
+    const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
     StudyPaths p{dir};
     int64_t vocab = cfg.vocab_size;
     if (auto tok = Tokenizer::load(p.tokenizer()); tok.is_ok()) vocab = tok->vocab_size();
@@ -783,6 +816,8 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
                   fmt_duration(all_s).c_str(), fmt_duration(fixed_all).c_str(),
                   fmt_duration(left_s).c_str());
     out += buf;
+    if (have_load && cores >= 1)
+        out += plan_busy_note(load, static_cast<int>(cores), parallel_threads());
     return out;
 }
 

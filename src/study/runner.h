@@ -59,9 +59,15 @@ Status study_prepare(const StudyConfig &cfg, const std::string &dir);
 
 // The plan: runs, parameters, tokens, FLOPs, and the time each stage will take on this machine
 // from throughput measured now (a few training and forward steps per model size). Returns text.
-// With a selection, only its runs are listed and priced.
+// With a selection, only its runs are listed and priced. When other work keeps the cores busy
+// the text ends with plan_busy_note's warning.
 Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
                                const StudySelection &sel = {});
+
+// The warning `study plan` prints when the machine is busy: the 1-minute load average `load`,
+// taken before measuring, exceeds what `cores` leave beside the plan's `threads` by more than half
+// a core, so the throughput measured reads low. Empty on a quiet machine.
+std::string plan_busy_note(double load, int cores, int threads);
 
 // Tokens read to evaluate one checkpoint: from the task files when they exist, else (the built-in
 // suite, not yet built) from the suite's measured mean document size.

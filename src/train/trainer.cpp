@@ -191,6 +191,7 @@ Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
             EM_TRY(checkpoint_save(dir, model, st, config_json, p.val_loss));
             EM_TRY(checkpoint_prune_state(dir, cfg.checkpoint_keep_state));
         }
+        p.checkpoint = ckpt;
         if (opts.on_step)
             opts.on_step(p);
         else if (st.step % cfg.log_every == 0 || do_val || st.step == total)

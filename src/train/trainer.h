@@ -14,6 +14,7 @@ namespace em {
 struct TrainProgress {
     int64_t step = 0, total_steps = 0, tokens_seen = 0;
     double train_loss = 0, val_loss = -1, lr = 0, grad_norm = 0, tokens_per_s = 0, elapsed_s = 0;
+    bool checkpoint = false;  // this step's checkpoint is on disk
 };
 
 struct TrainOptions {

@@ -20,6 +20,7 @@
 #include "common/rng.h"
 #include "study/builtin_tasks.h"
 #include "study/config.h"
+#include "study/ledger.h"
 #include "study/runner.h"
 #include "tests/train/fixtures.h"
 
@@ -213,6 +214,29 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     auto got = file_read(dir + "/out/points.csv");
     ASSERT_TRUE(got.is_ok()) << got.status().message();
     EXPECT_TRUE(*got == *expect) << "points table after kills differs from the uninterrupted run's";
+
+    // The ledger shows every run done, with the wall time the runners spent on it.
+    auto status = study_status(dir + "/out");
+    ASSERT_TRUE(status.is_ok()) << status.status().message();
+    EXPECT_EQ(status->find("training"), std::string::npos) << *status;
+    EXPECT_NE(status->find("\ntime: "), std::string::npos) << *status;
+    Ledger ledger;
+    ASSERT_TRUE(ledger.open(dir + "/out/ledger.sqlite").is_ok());
+    auto runs = ledger.runs();
+    ASSERT_TRUE(runs.is_ok());
+    ASSERT_EQ(runs->size(), 4u);
+    for (const auto &r : *runs) EXPECT_GT(r.seconds, 0) << r.name;
+}
+
+// `study plan` warns when other work keeps the cores busy, and only then.
+TEST(Study, PlanWarnsWhenTheMachineIsBusy) {
+    EXPECT_EQ(plan_busy_note(0.1, 2, 2), "");
+    EXPECT_EQ(plan_busy_note(1.2, 4, 2), "");  // two cores left free: the plan is not slowed
+    EXPECT_EQ(plan_busy_note(1.4, 2, 1), "");
+    const std::string busy = plan_busy_note(2.24, 2, 2);
+    EXPECT_NE(busy.find("busy (load average 2.24 on 2 cores"), std::string::npos) << busy;
+    EXPECT_NE(plan_busy_note(3.0, 4, 2), "");
+    EXPECT_NE(plan_busy_note(0.9, 1, 1).find("on 1 core before"), std::string::npos);
 }
 
 // --shard K/N deals the grid out to N machines: every run to exactly one shard, the shards'
