@@ -78,7 +78,7 @@ void setup(CLI::App &root) {
         StudyConfig c = load(*args);
         std::string dir = dir_of(*args, c);
         std::string out = args->out.empty() ? dir + "/points.csv" : args->out;
-        check(study_collect(dir, out));
+        check(study_collect(c, dir, out));
         std::printf("wrote %s\n", out.c_str());
     });
     cmd->callback([cmd, args] {

@@ -116,7 +116,7 @@ Status TomlReader::finish() const {
             std::string line =
                 k.source().begin.line > 0 ? ", line " + std::to_string(k.source().begin.line) : "";
             return Status::error(where_ + line + ": unknown key '" + key +
-                                 "' (check its spelling; docs/config.md lists the keys)");
+                                 "' (check its spelling; " + docs_ + " lists the keys)");
         }
     }
     return Status::ok();

@@ -14,7 +14,9 @@ namespace em {
 
 class TomlReader {
   public:
-    TomlReader(const toml::table &t, std::string where) : t_(t), where_(std::move(where)) {}
+    // `docs`: the page an unknown-key error points to for the list of keys.
+    TomlReader(const toml::table &t, std::string where, std::string docs = "docs/config.md")
+        : t_(t), where_(std::move(where)), docs_(std::move(docs)) {}
 
     void get(const char *key, int64_t &out);
     void get(const char *key, double &out);  // integers are accepted too
@@ -35,7 +37,7 @@ class TomlReader {
     std::string line_of(const char *key) const;
 
     const toml::table &t_;
-    std::string where_;
+    std::string where_, docs_;
     std::set<std::string> seen_;
     Status error_;
 };

@@ -70,4 +70,12 @@ Result<nlohmann::json> suite_build(const std::string &out_dir, const SuiteOption
     return manifest;
 }
 
+const std::vector<std::string> &suite_task_names() {
+    static const std::vector<std::string> names = {
+        "wn_hypernym",      "wn_def2word",    "brown_lastword", "brown_sva",
+        "kjv_continuation", "zh_ci_nextline", "facts_cloze",    "facts_letter",
+        "facts_compose",    "passage_letter", "arith_add2",     "arith_add3"};
+    return names;
+}
+
 }  // namespace em

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "data/sources.h"
@@ -28,5 +29,9 @@ struct SuiteOptions {
 // DIR/manifest.json (counts, items dropped as seen in training, skill bytes), which it returns.
 // Same sources and options -> identical files.
 Result<nlohmann::json> suite_build(const std::string &out_dir, const SuiteOptions &opt);
+
+// The names of the tasks suite_build writes, in docs/tasks.md's order (a test checks them against
+// a built suite), so a config naming a task can be checked before the suite is built.
+const std::vector<std::string> &suite_task_names();
 
 }  // namespace em

@@ -1,14 +1,28 @@
 // Study configuration and planning; see config.h.
 #include "study/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 #include "common/toml_util.h"
+#include "eval/suite.h"
 
 namespace em {
 namespace {
+
+constexpr const char *kDocs = "docs/study.md";
+
+// Run and size names become directory names and --runs globs: letters, digits, '_', '.', '-'.
+bool is_plain_name(const std::string &s) {
+    if (s.empty() || s[0] == '.' || s[0] == '-') return false;
+    for (char ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-')
+            return false;
+    return true;
+}
 
 Status read_model_keys(TomlReader &r, ModelConfig &m) {
     r.get("d_model", m.d_model);
@@ -58,7 +72,8 @@ ModelConfig study_shape_for_params(int64_t target, int64_t head_dim, int64_t asp
             m.d_model = d;
             m.n_layers = L;
             m.n_heads = d / head_dim;
-            if (m.n_kv_heads <= 0 || m.n_heads % m.n_kv_heads != 0) m.n_kv_heads = m.n_heads;
+            if (base.n_kv_heads > 0 && m.n_heads % base.n_kv_heads != 0) continue;
+            if (m.n_kv_heads <= 0) m.n_kv_heads = m.n_heads;
             m.ffn_hidden = 0;
             const double n = static_cast<double>(model_param_counts(m).non_embedding);
             const double cost =
@@ -79,7 +94,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     StudyConfig c;
     c.path = path;
     int64_t seed = 1;
-    TomlReader top(root, path);
+    TomlReader top(root, path, kDocs);
     top.get("name", c.name);
     top.get("seed", seed);
     top.get("threads", c.threads);
@@ -97,7 +112,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         if (root.get(k) && !table(k))
             return Status::error(path + ": '" + k + "' must be a table ([" + k + "])");
     if (auto *t = table("corpus")) {
-        TomlReader r(*t, path + " [corpus]");
+        TomlReader r(*t, path + " [corpus]", kDocs);
         r.get("sources", c.corpus_sources);
         r.get("val_fraction", c.val_fraction);
         r.get("skills", c.skills);
@@ -119,14 +134,14 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         }
     }
     if (auto *t = table("tokenizer")) {
-        TomlReader r(*t, path + " [tokenizer]");
+        TomlReader r(*t, path + " [tokenizer]", kDocs);
         r.get("vocab_size", c.vocab_size);
         r.get("character_coverage", c.character_coverage);
         r.get("sample_bytes", c.tokenizer_sample_bytes);
         EM_TRY(r.finish());
     }
     if (auto *t = table("tasks")) {
-        TomlReader r(*t, path + " [tasks]");
+        TomlReader r(*t, path + " [tasks]", kDocs);
         r.get("suite", c.tasks);
         r.get("names", c.task_names);
         r.get("limit", c.eval_limit);
@@ -137,28 +152,52 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     base.rope_fraction = 0.5;  // as the paper's models
     base.n_kv_heads = 0;       // 0: as many key/value heads as query heads
     if (auto *t = table("model")) {
-        TomlReader r(*t, path + " [model]");
+        TomlReader r(*t, path + " [model]", kDocs);
         EM_TRY(read_model_keys(r, base));
         EM_TRY(r.finish());
     }
     TrainConfig &tr = c.train;
     if (auto *t = table("train")) {
-        TomlReader r(*t, path + " [train]");
+        TomlReader r(*t, path + " [train]", kDocs);
         if (t->get("tokens"))
             return Status::error(
                 path + " [train]: 'tokens' is per run here: list the token budgets in 'budgets'");
+        if (t->get("log_every"))
+            return Status::error(path +
+                                 " [train]: 'log_every' does not apply to a study (its progress "
+                                 "line follows every step); remove it");
         train_keys_read(r, tr);
         r.get("budgets", c.budgets);
+        r.get("lr_rule", c.lr_rule);
+        r.get("lr_rule_width", c.lr_rule_width);
         EM_TRY(r.finish());
+        if (c.lr_rule != "constant" && c.lr_rule != "inverse_width")
+            return Status::error(path + " [train]: lr_rule is '" + c.lr_rule +
+                                 "'; use \"constant\" or \"inverse_width\"");
+        if (c.lr_rule == "inverse_width" && c.lr_rule_width < 1)
+            return Status::error(path +
+                                 " [train]: lr_rule = \"inverse_width\" needs lr_rule_width, the "
+                                 "d_model at which a size gets train.lr (e.g. 128)");
+        if (c.lr_rule == "constant" && t->get("lr_rule_width"))
+            return Status::error(path +
+                                 " [train]: lr_rule_width applies only with lr_rule = "
+                                 "\"inverse_width\"; remove it or set the rule");
     }
     if (auto *t = table("checkpoint")) {
-        TomlReader r(*t, path + " [checkpoint]");
+        TomlReader r(*t, path + " [checkpoint]", kDocs);
         r.get("log", c.checkpoint_log);
         r.get("every_fraction", c.checkpoint_every_fraction);
+        r.get("every_tokens", c.checkpoint_every_tokens);
         EM_TRY(r.finish());
+        if (t->get("every_fraction") && t->get("every_tokens"))
+            return Status::error(path +
+                                 " [checkpoint]: give every_fraction (a share of each run) or "
+                                 "every_tokens (the same token counts for every run), not both");
+        if (t->get("every_tokens") && c.checkpoint_every_tokens < 1)
+            return Status::error(path + " [checkpoint]: every_tokens must be >= 1");
     }
     if (auto *t = table("analysis")) {
-        TomlReader r(*t, path + " [analysis]");
+        TomlReader r(*t, path + " [analysis]", kDocs);
         std::string unit = "checkpoint";
         int64_t bootstrap = c.analysis.threshold.bootstrap;
         r.get("bootstrap", bootstrap);
@@ -188,7 +227,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         if (!st) return Status::error(where + ": must be a table");
         StudySize s;
         s.model = base;
-        TomlReader r(*st, where);
+        TomlReader r(*st, where, kDocs);
         r.get("name", s.name);
         r.get("lr", s.lr);
         r.get("budgets", s.budgets);
@@ -201,6 +240,23 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         if (s.name.empty())
             return Status::error(where +
                                  ": 'name' is required (a short run-name prefix such as \"s1\")");
+        if (!is_plain_name(s.name))
+            return Status::error(where + ": size name '" + s.name +
+                                 "' must use only letters, digits, '_', '.' and '-' (it names "
+                                 "run directories)");
+        if (st->get("lr") && !(s.lr > 0))
+            return Status::error(where + ": lr must be > 0 (or leave it out for the study's rule)");
+        if (s.target_params > 0) {
+            for (const char *k : {"d_model", "n_layers", "n_heads", "ffn_hidden"})
+                if (st->get(k))
+                    return Status::error(where + ": gives both params and " + k +
+                                         "; give a target params count (the shape rule picks the "
+                                         "shape) or the shape, not both");
+        } else if (st->get("head_dim") || st->get("aspect")) {
+            return Status::error(where +
+                                 ": head_dim and aspect steer the shape rule, which runs only for "
+                                 "a size given by params; add params or remove them");
+        }
         for (const auto &o : c.sizes)
             if (o.name == s.name)
                 return Status::error(where + ": size name '" + s.name + "' is used twice");
@@ -246,10 +302,43 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     if (c.vocab_size < 64)
         return Status::error(path + " [tokenizer]: vocab_size must be at least 64");
     if (c.eval_limit < 0) return Status::error(path + " [tasks]: limit must be >= 0");
+    const bool builtin = c.tasks.size() == 1 && c.tasks[0] == "builtin";
+    if (!builtin && std::find(c.tasks.begin(), c.tasks.end(), "builtin") != c.tasks.end())
+        return Status::error(path +
+                             " [tasks]: suite mixes \"builtin\" with task paths; use "
+                             "[\"builtin\"] alone, or paths (a built suite's tasks/ directory "
+                             "among them)");
+    if (c.tasks.empty())
+        return Status::error(path + " [tasks]: suite is empty; use [\"builtin\"] or task paths");
+    if (!builtin && c.skills) {
+        const toml::table *ct = table("corpus");
+        if (ct && ct->get("skills"))
+            return Status::error(path +
+                                 " [corpus]: skills = true mixes in the built-in suite's skill "
+                                 "documents, but [tasks] suite is not builtin; set skills = false "
+                                 "or add the documents as a corpus source");
+        c.skills = false;
+    }
+    if (builtin)
+        for (const auto &n : c.task_names)
+            if (std::find(suite_task_names().begin(), suite_task_names().end(), n) ==
+                suite_task_names().end())
+                return Status::error(path + " [tasks]: names lists '" + n +
+                                     "', which is not a built-in task (docs/tasks.md lists them)");
     if (!(c.checkpoint_every_fraction > 0 && c.checkpoint_every_fraction <= 1))
         return Status::error(path + " [checkpoint]: every_fraction must lie in (0, 1]");
     // Validate every planned run now, so a bad combination fails before hours of work.
-    for (const auto &run : study_plan_runs(c, "/nonexistent", c.vocab_size)) {
+    const std::vector<StudyRun> planned = study_plan_runs(c, "/nonexistent", c.vocab_size);
+    for (size_t i = 0; i < planned.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (planned[i].name == planned[j].name)
+                return Status::error(
+                    path + ": runs of " + std::to_string(planned[j].train.tokens) + " and " +
+                    std::to_string(planned[i].train.tokens) + " tokens would both be named '" +
+                    planned[i].name +
+                    "' (a budget listed twice, or budgets that agree in their first three "
+                    "digits); list each budget once and make them differ there");
+    for (const auto &run : planned) {
         TrainConfig t = run.train;
         t.train_shards = {"x"};
         t.val_shards = {"x"};
@@ -271,7 +360,11 @@ std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &d
             t.model.vocab_size = vocab_size;
             t.model.max_seq = t.seq_len;
             t.tokens = budget;
-            if (s.lr > 0) t.lr = s.lr;
+            if (s.lr > 0)
+                t.lr = s.lr;
+            else if (c.lr_rule == "inverse_width")
+                t.lr = c.train.lr * static_cast<double>(c.lr_rule_width) /
+                       static_cast<double>(s.model.d_model);
             t.seed = c.seed;
             t.data_seed = c.seed;  // one data order for every run of the study
             t.threads = c.threads;
@@ -280,9 +373,11 @@ std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &d
             t.val_shards = {dir + "/shards"};
             t.log_every = 1000000;
             int64_t steps = t.total_steps();
-            t.checkpoint_every = std::max<int64_t>(
-                1, static_cast<int64_t>(
-                       std::llround(c.checkpoint_every_fraction * static_cast<double>(steps))));
+            const double every = c.checkpoint_every_tokens > 0
+                                     ? static_cast<double>(c.checkpoint_every_tokens) /
+                                           static_cast<double>(t.tokens_per_step())
+                                     : c.checkpoint_every_fraction * static_cast<double>(steps);
+            t.checkpoint_every = std::max<int64_t>(1, static_cast<int64_t>(std::llround(every)));
             t.checkpoint_log = c.checkpoint_log;
             r.train = t;
             r.params = model_param_counts(t.model).non_embedding;

@@ -51,8 +51,13 @@ struct StudyConfig {
         train;  // batch_size, seq_len, lr, schedule, AdamW, val_windows; model/tokens unused
     std::vector<int64_t> budgets;
     std::vector<StudySize> sizes;
+    // Learning rate of a size without its own lr: "constant" (train.lr for every size) or
+    // "inverse_width" (train.lr * lr_rule_width / d_model, larger models lower).
+    std::string lr_rule = "constant";
+    int64_t lr_rule_width = 0;
     int64_t checkpoint_log = 3;                // log-spaced early checkpoints
     double checkpoint_every_fraction = 0.125;  // then a regular interval, as a share of the run
+    int64_t checkpoint_every_tokens = 0;       // or every this many tokens (0: by fraction)
 
     // [analysis]: bootstrap, bootstrap_unit, window_frac, alpha; the rest at their defaults
     AnalysisOptions analysis;

@@ -274,10 +274,40 @@ Status stage(Ctx &x, const std::string &name, bool done, const std::function<Sta
     return Status::ok();
 }
 
+// The task names an evaluation covers, as its done.json records them.
+nlohmann::json task_names_json(const std::vector<Task> &tasks) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto &t : tasks) names.push_back(t.spec.name);
+    return names;
+}
+
 Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Tokenizer &tok,
                            const std::vector<Task> &tasks) {
-    const std::string out = x.p.evals(run.name, step);
-    if (file_exists(study_eval_done_marker(out))) return Status::ok();
+    const std::string out = x.p.evals(run.name, step), marker = study_eval_done_marker(out);
+    if (file_exists(marker)) {
+        // Done, unless the config now asks for other tasks or another limit (a marker from before
+        // these were recorded counts as done). The ledger learns of it either way.
+        nlohmann::json done;
+        if (auto text = file_read(marker); text.is_ok()) {
+            try {
+                done = nlohmann::json::parse(*text);
+            } catch (const std::exception &) {
+            }
+        }
+        const bool same = !done.is_object() || !done.contains("tasks") ||
+                          (done["tasks"] == task_names_json(tasks) &&
+                           done.value("limit", x.cfg.eval_limit) == x.cfg.eval_limit);
+        if (same)
+            return x.ledger.eval_set(run.name, step, "done",
+                                     done.is_object() ? done.value("seconds", 0.0) : 0.0);
+        // Unmark first, so a run killed while the directory is rewritten never looks complete.
+        std::error_code ec;
+        std::filesystem::remove(marker, ec);
+        std::filesystem::remove_all(out, ec);
+        if (ec)
+            return Status::error(out + ": cannot remove the earlier evaluation (" + ec.message() +
+                                 "); delete it by hand");
+    }
     auto t0 = Clock::now();
     EM_ASSIGN_OR_RETURN(auto model, model_load(checkpoint_weights_path(run.train.out_dir, step)));
     EvalOptions eo;
@@ -289,8 +319,12 @@ Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Toke
                              {"limit", x.cfg.eval_limit}};
     EM_TRY(dir_create(out));
     EM_TRY(eval_write(out, results, config));
-    nlohmann::json done = {{"run", run.name}, {"step", step}, {"seconds", seconds_since(t0)}};
-    EM_TRY(file_write_atomic(study_eval_done_marker(out), done.dump() + "\n"));
+    nlohmann::json done = {{"run", run.name},
+                           {"step", step},
+                           {"seconds", seconds_since(t0)},
+                           {"tasks", task_names_json(tasks)},
+                           {"limit", x.cfg.eval_limit}};
+    EM_TRY(file_write_atomic(marker, done.dump() + "\n"));
     return x.ledger.eval_set(run.name, step, "done", seconds_since(t0));
 }
 
@@ -525,7 +559,7 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
                                   ? (" val " + std::to_string(pr.val_loss).substr(0, 5)).c_str()
                                   : "",
                               pr.tokens_per_s);
-                x.progress.line(buf, pr.step == pr.total_steps);
+                x.progress.line(buf, pr.checkpoint || pr.step == pr.total_steps);
                 if (pr.checkpoint) {  // `study status` shows the step reached
                     x.ledger.checkpoint_set(r.name, pr.step, pr.tokens_seen, pr.val_loss);
                     x.ledger.run_set(r.name, r.params, t.tokens, pr.step, t.total_steps(),
@@ -576,7 +610,7 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
     }
 
     // 4. Points, analysis, report.
-    EM_TRY(stage(x, "collect", false, [&] { return study_collect(dir, x.p.points()); }));
+    EM_TRY(stage(x, "collect", false, [&] { return study_collect(cfg, dir, x.p.points()); }));
     EM_TRY(stage(x, "analyze", false,
                  [&] { return analysis_write(x.p.points(), x.p.analysis(), cfg.analysis); }));
     EM_TRY(stage(x, "report", false, [&] {
@@ -590,74 +624,126 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
     return Status::ok();
 }
 
-Status study_collect(const std::string &dir, const std::string &out) {
-    std::vector<Point> points;
-    std::vector<std::string> run_dirs;
-    std::error_code ec;
-    for (const auto &d : std::filesystem::directory_iterator(dir + "/runs", ec))
-        if (d.is_directory()) run_dirs.push_back(d.path().string());
-    if (ec) return Status::error(dir + "/runs: cannot list run directories: " + ec.message());
-    std::sort(run_dirs.begin(), run_dirs.end());
-    for (const auto &rd : run_dirs) {
-        const std::string run = std::filesystem::path(rd).filename().string();
-        EM_ASSIGN_OR_RETURN(std::string cfg_text, file_read(rd + "/config.json"));
-        nlohmann::json cfg;
-        try {
-            cfg = nlohmann::json::parse(cfg_text);
-        } catch (const std::exception &e) {
-            return Status::error(rd + "/config.json: not valid JSON: " + e.what());
-        }
+namespace {
+
+// One run directory's points: every evaluated checkpoint, each task its done.json lists (all
+// results files when it predates that record).
+Status collect_run(const std::string &dir, const std::string &rd, const std::string &run,
+                   std::vector<Point> &points) {
+    EM_ASSIGN_OR_RETURN(std::string cfg_text, file_read(rd + "/config.json"));
+    double params = 0, budget = 0;
+    try {
+        const nlohmann::json cfg = nlohmann::json::parse(cfg_text);
         EM_ASSIGN_OR_RETURN(ModelConfig mc, model_config_from_json(cfg.at("model")));
-        const double params = static_cast<double>(model_param_counts(mc).non_embedding);
-        const double budget = cfg.at("train").at("tokens").get<double>();
-        for (int64_t step : checkpoint_list(rd)) {
-            std::string eval_dir = StudyPaths{dir}.evals(run, step);
-            if (!file_exists(study_eval_done_marker(eval_dir))) continue;  // not evaluated (yet)
-            EM_ASSIGN_OR_RETURN(auto meta,
-                                safetensors_read_metadata(checkpoint_weights_path(rd, step)));
-            const double loss = std::stod(meta.at("emergence.val_loss"));
-            const double seen = std::stod(meta.at("emergence.tokens_seen"));
-            std::vector<std::string> files;
+        params = static_cast<double>(model_param_counts(mc).non_embedding);
+        budget = cfg.at("train").at("tokens").get<double>();
+    } catch (const std::exception &e) {
+        return Status::error(rd + "/config.json: not a run config (" + e.what() +
+                             "); restore it from the machine that trained the run");
+    }
+    for (int64_t step : checkpoint_list(rd)) {
+        const std::string eval_dir = StudyPaths{dir}.evals(run, step);
+        const std::string marker = study_eval_done_marker(eval_dir);
+        if (!file_exists(marker)) continue;  // not evaluated (yet)
+        const std::string weights = checkpoint_weights_path(rd, step);
+        EM_ASSIGN_OR_RETURN(auto meta, safetensors_read_metadata(weights));
+        double loss = 0, seen = 0;
+        nlohmann::json done;
+        try {
+            loss = std::stod(meta.at("emergence.val_loss"));
+            seen = std::stod(meta.at("emergence.tokens_seen"));
+        } catch (const std::exception &) {
+            return Status::error(weights +
+                                 ": lacks emergence.val_loss or emergence.tokens_seen; not a "
+                                 "checkpoint written by `emergence train`");
+        }
+        try {
+            EM_ASSIGN_OR_RETURN(std::string text, file_read(marker));
+            done = nlohmann::json::parse(text);
+        } catch (const std::exception &e) {
+            return Status::error(
+                marker + ": not valid JSON (" + e.what() +
+                "); delete it and rerun the study to evaluate the checkpoint again");
+        }
+        std::vector<std::string> files;
+        std::error_code ec;
+        if (done.is_object() && done.contains("tasks") && done["tasks"].is_array()) {
+            for (const auto &t : done["tasks"])
+                if (t.is_string()) files.push_back(eval_dir + "/" + t.get<std::string>() + ".json");
+        } else {
             for (const auto &f : std::filesystem::directory_iterator(eval_dir, ec)) {
                 std::string n = f.path().filename().string();
                 if (n.size() > 5 && n.substr(n.size() - 5) == ".json" && n != "done.json" &&
                     n.rfind("samples_", 0) != 0)
                     files.push_back(f.path().string());
             }
-            std::sort(files.begin(), files.end());
-            for (const auto &f : files) {
-                EM_ASSIGN_OR_RETURN(std::string text, file_read(f));
-                try {
-                    auto j = nlohmann::json::parse(text);
-                    for (auto &[task, metrics] : j.at("results").items()) {
-                        const auto &base = j.at("baselines").at(task);
-                        int64_t n = j.at("n-samples").at(task).at("effective").get<int64_t>();
-                        for (auto &[key, val] : metrics.items()) {
-                            auto comma = key.find(',');
-                            std::string metric = key.substr(0, comma);
-                            if (metric.find("_stderr") != std::string::npos || !val.is_number())
-                                continue;
-                            Point p;
-                            p.run = run;
-                            p.params = params;
-                            p.tokens = budget;
-                            p.step = step;
-                            p.tokens_seen = seen;
-                            p.loss = loss;
-                            p.task = task;
-                            p.metric = metric;
-                            p.value = val.get<double>();
-                            p.n = n;
-                            if (base.contains(metric) && base.at(metric).is_number())
-                                p.baseline = base.at(metric).get<double>();
-                            points.push_back(p);
-                        }
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto &f : files) {
+            EM_ASSIGN_OR_RETURN(std::string text, file_read(f));
+            try {
+                auto j = nlohmann::json::parse(text);
+                for (auto &[task, metrics] : j.at("results").items()) {
+                    const auto &base = j.at("baselines").at(task);
+                    int64_t n = j.at("n-samples").at(task).at("effective").get<int64_t>();
+                    for (auto &[key, val] : metrics.items()) {
+                        auto comma = key.find(',');
+                        std::string metric = key.substr(0, comma);
+                        if (metric.find("_stderr") != std::string::npos || !val.is_number())
+                            continue;
+                        Point p;
+                        p.run = run;
+                        p.params = params;
+                        p.tokens = budget;
+                        p.step = step;
+                        p.tokens_seen = seen;
+                        p.loss = loss;
+                        p.task = task;
+                        p.metric = metric;
+                        p.value = val.get<double>();
+                        p.n = n;
+                        if (base.contains(metric) && base.at(metric).is_number())
+                            p.baseline = base.at(metric).get<double>();
+                        points.push_back(p);
                     }
-                } catch (const std::exception &e) {
-                    return Status::error(f + ": not an evaluation results file: " + e.what());
                 }
+            } catch (const std::exception &e) {
+                return Status::error(f + ": not an evaluation results file: " + e.what());
             }
         }
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Status study_collect(const StudyConfig &cfg, const std::string &dir, const std::string &out) {
+    std::vector<std::string> planned;
+    for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) planned.push_back(r.name);
+    std::vector<std::string> names, others;
+    std::error_code ec;
+    for (const auto &d : std::filesystem::directory_iterator(dir + "/runs", ec)) {
+        if (!d.is_directory()) continue;
+        const std::string name = d.path().filename().string();
+        (std::find(planned.begin(), planned.end(), name) != planned.end() ? names : others)
+            .push_back(name);
+    }
+    if (ec) return Status::error(dir + "/runs: cannot list run directories: " + ec.message());
+    std::sort(names.begin(), names.end());
+    std::sort(others.begin(), others.end());
+    if (!others.empty()) {
+        std::string list;
+        for (const auto &o : others) list += (list.empty() ? "" : ", ") + o;
+        std::fprintf(stderr,
+                     "study collect: %s/runs holds runs the config does not plan (%s); "
+                     "left out of the points table\n",
+                     dir.c_str(), list.c_str());
+    }
+    std::vector<Point> points;
+    for (const auto &name : names) {
+        const std::string rd = dir + "/runs/" + name;
+        if (!file_exists(rd + "/config.json")) continue;  // created, never started
+        EM_TRY(collect_run(dir, rd, name, points));
     }
     if (points.empty()) return Status::error(dir + "/runs: no evaluated checkpoints to collect");
     return points_write(out, points);

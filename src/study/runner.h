@@ -76,9 +76,11 @@ int64_t study_eval_tokens_estimate(const StudyConfig &cfg, const std::string &di
 // What the ledger says: stages, runs, checkpoints and evaluations done. Returns text.
 Result<std::string> study_status(const std::string &dir);
 
-// Assembles the points table from run directories (`runs_dir/<run>/`, each with its config,
-// checkpoints and evals/) — including runs trained on other machines — and writes it to `out`.
-Status study_collect(const std::string &dir, const std::string &out);
+// Assembles the points table from the run directories of the config's grid (`dir/runs/<run>/`,
+// each with its config, checkpoints and evals/), including runs trained on other machines, and
+// writes it to `out`. Every evaluated checkpoint counts, so a study still running gives a partial
+// table; directories of runs the config does not plan are named on stderr and left out.
+Status study_collect(const StudyConfig &cfg, const std::string &dir, const std::string &out);
 
 // The file that marks an evaluation directory complete.
 std::string study_eval_done_marker(const std::string &eval_dir);

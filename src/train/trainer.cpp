@@ -1,6 +1,7 @@
 // The training loop; see trainer.h.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -82,6 +83,48 @@ double validation_loss(Model &model, WindowLoader &val, int64_t windows, int64_t
     return sum / static_cast<double>(counted);
 }
 
+namespace {
+
+// A resumed run must continue the recipe it was started with: compares the run's config.json
+// with `cfg` on everything that shapes the trajectory (seeds, model, optimizer and schedule,
+// validation windows, checkpoint plan) and names the first difference. Keys the stored file
+// lacks (written by an older version) are not compared; paths, threads and logging may differ.
+Status check_resume_recipe(const std::string &path, const TrainConfig &cfg) {
+    if (!file_exists(path)) return Status::ok();
+    EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
+    nlohmann::json stored;
+    try {
+        stored = nlohmann::json::parse(text);
+    } catch (const std::exception &e) {
+        return Status::error(path + ": not valid JSON (" + e.what() +
+                             "); restore it or delete the run's directory to train it afresh");
+    }
+    const nlohmann::json now = train_config_to_json(cfg);
+    auto differs = [&](const std::string &name, const nlohmann::json &a,
+                       const nlohmann::json &b) -> Status {
+        if (a == b) return Status::ok();
+        return Status::error(path + ": the run was started with " + name + " = " + a.dump() +
+                             " but the config now gives " + b.dump() +
+                             "; restore the config that started the run, or delete " + cfg.out_dir +
+                             " to train it afresh");
+    };
+    for (const char *k : {"seed", "data_seed"})
+        if (stored.contains(k)) EM_TRY(differs(k, stored[k], now[k]));
+    const std::pair<const char *, std::vector<std::string>> sections[] = {
+        {"model", {}}, {"train", {"log_every", "val_every"}}, {"checkpoint", {"keep_state"}}};
+    for (const auto &[section, skip] : sections) {
+        if (!stored.contains(section) || !stored[section].is_object()) continue;
+        for (const auto &[k, v] : stored[section].items()) {
+            if (std::find(skip.begin(), skip.end(), k) != skip.end()) continue;
+            if (!now[section].contains(k)) continue;
+            EM_TRY(differs(std::string(section) + "." + k, v, now[section][k]));
+        }
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
 Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
     EM_TRY(train_config_validate(cfg));
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
@@ -111,6 +154,7 @@ Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
                              ": holds checkpoints of an earlier run (pass --resume to continue it, "
                              "or choose another out_dir)");
     if (!have.empty()) {
+        EM_TRY(check_resume_recipe(dir + "/config.json", cfg));
         int64_t last = have.back();
         Status s = checkpoint_load(dir, last, model, st);
         if (!s.is_ok())

@@ -18,6 +18,8 @@
 
 #include "common/fileio.h"
 #include "common/rng.h"
+#include "eval/suite.h"
+#include "eval/task.h"
 #include "study/builtin_tasks.h"
 #include "study/config.h"
 #include "study/ledger.h"
@@ -144,6 +146,14 @@ TEST(Study, PlanPricesTheBuiltinSuiteBeforeItIsBuilt) {
     bo.skills_bytes = 16'000'000;
     ASSERT_TRUE(builtin_tasks_build(dir + "/tasks", bo).is_ok());
     const int64_t after = study_eval_tokens_estimate(*c, dir);
+    // The names a config's [tasks] names is checked against are the built suite's.
+    auto built = tasks_load({dir + "/tasks"});
+    ASSERT_TRUE(built.is_ok()) << built.status().message();
+    std::vector<std::string> names, listed = suite_task_names();
+    for (const auto &t : *built) names.push_back(t.spec.name);
+    std::sort(names.begin(), names.end());
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(names, listed);
     std::printf("eval tokens per checkpoint: %lld estimated, %lld from the built suite\n",
                 static_cast<long long>(before), static_cast<long long>(after));
     ASSERT_GT(after, 0);
@@ -182,6 +192,55 @@ TEST(Study, ConfigMistakesAreNamed) {
         EXPECT_TRUE(c->analysis.threshold.bootstrap_runs);
         EXPECT_EQ(c->analysis.threshold.bootstrap, 50);
     }
+    auto with = [&](const std::string &from, const std::string &to) {
+        std::string t = text;
+        const size_t at = t.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return at == std::string::npos ? t : t.replace(at, from.size(), to);
+    };
+    expect_error(text + "[tokenizer_extra]\n", "docs/study.md lists the keys");
+    expect_error(with("budgets = [12800, 25600]", "budgets = [12800, 12800]"),
+                 "would both be named 'a-12.8k'");
+    expect_error(text + "[[size]]\nname = \"c/d\"\nd_model = 64\nn_layers = 1\nn_heads = 2\n",
+                 "must use only letters, digits");
+    expect_error(text + "[[size]]\nname = \"c\"\nparams = 400000\nd_model = 64\n",
+                 "gives both params and d_model");
+    expect_error(text +
+                     "[[size]]\nname = \"c\"\nd_model = 64\nn_layers = 1\nn_heads = 2\n"
+                     "aspect = 32\n",
+                 "add params or remove them");
+    expect_error(text +
+                     "[[size]]\nname = \"c\"\nd_model = 64\nn_layers = 1\nn_heads = 2\n"
+                     "lr = -1\n",
+                 "lr must be > 0");
+    expect_error(with("[train]\n", "[train]\nlog_every = 5\n"), "'log_every' does not apply");
+    expect_error(with("[train]\n", "[train]\nlr_rule = \"sqrt\"\n"),
+                 "use \"constant\" or \"inverse_width\"");
+    expect_error(with("[train]\n", "[train]\nlr_rule = \"inverse_width\"\n"),
+                 "needs lr_rule_width");
+    expect_error(with("[train]\n", "[train]\nlr_rule_width = 64\n"), "applies only with");
+    expect_error(with("every_fraction = 0.5", "every_fraction = 0.5\nevery_tokens = 6400"),
+                 "not both");
+    expect_error(with("suite = [\"tasks\"]", "suite = [\"builtin\", \"tasks\"]"),
+                 "mixes \"builtin\" with task paths");
+    expect_error(with("skills = false", "skills = true"), "skills = true mixes in");
+    expect_error(with("suite = [\"tasks\"]", "suite = [\"builtin\"]\nnames = [\"arith_add4\"]"),
+                 "'arith_add4', which is not a built-in task");
+    {
+        // The width rule, and a checkpoint interval in tokens.
+        std::string t =
+            with("[train]\n", "[train]\nlr_rule = \"inverse_width\"\nlr_rule_width = 32\n");
+        t.replace(t.find("every_fraction = 0.5"), 20, "every_tokens = 6400");
+        ASSERT_TRUE(file_write_atomic(dir + "/ok.toml", t).is_ok());
+        auto c = study_config_load(dir + "/ok.toml");
+        ASSERT_TRUE(c.is_ok()) << c.status().message();
+        auto runs = study_plan_runs(*c, dir, 400);
+        ASSERT_EQ(runs.size(), 4u);
+        EXPECT_DOUBLE_EQ(runs[0].train.lr, 0.01);            // size a: d_model 32
+        EXPECT_DOUBLE_EQ(runs[2].train.lr, 0.01 * 32 / 48);  // size b: d_model 48
+        EXPECT_EQ(runs[0].train.checkpoint_every, 25);       // 6400 tokens of 8 x 32
+        EXPECT_EQ(runs[3].train.checkpoint_every, 25);
+    }
     std::string no_budget = text;
     no_budget.replace(no_budget.find("budgets = [12800, 25600]"), 24, "");
     expect_error(no_budget, "no token budgets");
@@ -201,7 +260,9 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
 
     std::string dir = make_temp_dir("study_kill");
     write_micro_inputs(dir);
-    std::mt19937_64 rng(std::random_device{}());
+    const uint64_t seed = std::random_device{}();
+    std::printf("kill moments seeded with %llu\n", static_cast<unsigned long long>(seed));
+    std::mt19937_64 rng(seed);
     for (int k = 0; k < 3; ++k) {
         pid_t pid = spawn_study(dir);
         // A random moment within the first 80% of what an uninterrupted study takes.
@@ -226,6 +287,31 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     ASSERT_TRUE(runs.is_ok());
     ASSERT_EQ(runs->size(), 4u);
     for (const auto &r : *runs) EXPECT_GT(r.seconds, 0) << r.name;
+}
+
+// A config that asks for other tasks or another limit evaluates the checkpoints again; the points
+// table holds only the runs the config plans.
+TEST(Study, ChangedEvaluationIsRedoneAndStrayRunsAreLeftOut) {
+    std::string dir = make_temp_dir("study_change");
+    write_micro_inputs(dir);
+    ASSERT_EQ(wait_exit(spawn_study(dir)), 0);
+    auto before = file_read(dir + "/out/points.csv");
+    ASSERT_TRUE(before.is_ok());
+    EXPECT_NE(before->find(",8,"), std::string::npos) << "all 8 documents scored";
+    // A stray run directory (an earlier config's run) next to the planned ones.
+    std::filesystem::copy(dir + "/out/runs/a-12.8k", dir + "/out/runs/z-old",
+                          std::filesystem::copy_options::recursive);
+    std::string text = file_read(dir + "/study.toml").value();
+    text.replace(text.find("limit = 0"), 9, "limit = 5");
+    ASSERT_TRUE(file_write_atomic(dir + "/study.toml", text).is_ok());
+    ASSERT_EQ(wait_exit(spawn_study(dir)), 0);
+    auto after = file_read(dir + "/out/points.csv");
+    ASSERT_TRUE(after.is_ok());
+    EXPECT_EQ(after->find(",8,"), std::string::npos) << *after;
+    EXPECT_NE(after->find(",5,"), std::string::npos) << *after;
+    EXPECT_EQ(after->find("z-old"), std::string::npos);
+    EXPECT_EQ(std::count(after->begin(), after->end(), '\n'),
+              std::count(before->begin(), before->end(), '\n'));
 }
 
 // `study plan` warns when other work keeps the cores busy, and only then.
@@ -341,7 +427,12 @@ TEST(Study, SecondRunnerIsRefusedWhileTheFirstHoldsTheLock) {
     std::string dir = make_temp_dir("study_lock");
     write_micro_inputs(dir);
     pid_t first = spawn_study(dir);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Wait until the first runner holds the lock (its pid in the lock file), at most 30 s.
+    for (int i = 0; i < 3000; ++i) {
+        auto held = file_read(dir + "/out/.lock");
+        if (held.is_ok() && *held == std::to_string(first)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     std::string cmd = std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + dir +
                       "/out 2>&1 >/dev/null";
     FILE *p = popen(cmd.c_str(), "r");

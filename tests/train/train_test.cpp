@@ -107,16 +107,41 @@ TEST(Train, NonFiniteLossStopsTheRun) {
     EXPECT_NE(s.message().find("not finite"), std::string::npos) << s.message();
 }
 
-TEST(Train, ExistingRunNeedsResume) {
+// A run over an existing one needs --resume, and a resumed run continues the recipe it was
+// started with: a changed learning rate, seed or checkpoint plan is named; threads and logging
+// may change.
+TEST(Train, ExistingRunNeedsResumeWithTheSameRecipe) {
     std::string dir = make_temp_dir("exist");
     write_bigram_shards(dir + "/shards", 64, 2);
     auto cfg = train_config_load(small_config(dir));
+    ASSERT_TRUE(cfg.is_ok());
     TrainOptions o;
     o.on_step = [](const TrainProgress &) {};
     ASSERT_TRUE(train_run(*cfg, o).is_ok());
-    Status s = train_run(*cfg, o);
+    Status s0 = train_run(*cfg, o);
+    ASSERT_FALSE(s0.is_ok());
+    EXPECT_NE(s0.message().find("--resume"), std::string::npos);
+    o.resume = true;
+    TrainConfig c = *cfg;
+    c.log_every = 3;
+    c.threads = 1;
+    EXPECT_TRUE(train_run(c, o).is_ok());
+    c = *cfg;
+    c.lr *= 2;
+    Status s = train_run(c, o);
     ASSERT_FALSE(s.is_ok());
-    EXPECT_NE(s.message().find("--resume"), std::string::npos);
+    EXPECT_NE(s.message().find("config.json: the run was started with train.lr = "),
+              std::string::npos)
+        << s.message();
+    EXPECT_NE(s.message().find("restore the config that started the run"), std::string::npos);
+    c = *cfg;
+    c.seed += 1;
+    s = train_run(c, o);
+    EXPECT_NE(s.message().find("started with seed = "), std::string::npos) << s.message();
+    c = *cfg;
+    c.checkpoint_every += 1;
+    s = train_run(c, o);
+    EXPECT_NE(s.message().find("checkpoint.every"), std::string::npos) << s.message();
 }
 
 }  // namespace
