@@ -274,6 +274,27 @@ Status stage(Ctx &x, const std::string &name, bool done, const std::function<Sta
     return Status::ok();
 }
 
+// A run belongs to one tokenizer: the one it was started with, recorded in its directory. A run
+// brought in from a machine that built its own tokenizer is refused rather than mixed in (runs
+// from before this record have none and are taken as they are).
+Status check_run_tokenizer(const StudyPaths &p, const std::string &run, const std::string &hash) {
+    const std::string path = p.run_tokenizer(run);
+    if (!file_exists(path)) return Status::ok();
+    std::string had;
+    try {
+        EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
+        had = nlohmann::json::parse(text).at("tokenizer_fnv1a64").get<std::string>();
+    } catch (const std::exception &e) {
+        return Status::error(path + ": not a tokenizer record (" + e.what() +
+                             "); restore it from the machine that trained the run");
+    }
+    if (had == hash) return Status::ok();
+    return Status::error(p.dir + "/runs/" + run + ": trained with another tokenizer (" + had +
+                         ") than " + p.tokenizer() + " (" + hash +
+                         "); prepare the study once (`emergence study prepare`) and copy that "
+                         "directory to every machine");
+}
+
 // The task names an evaluation covers, as its done.json records them.
 nlohmann::json task_names_json(const std::vector<Task> &tasks) {
     nlohmann::json names = nlohmann::json::array();
@@ -538,6 +559,13 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
             mark = Clock::now();
             return s;
         };
+        if (have.empty()) {
+            EM_TRY(dir_create(t.out_dir));
+            EM_TRY(file_write_atomic(
+                x.p.run_tokenizer(r.name),
+                nlohmann::json{{"tokenizer_fnv1a64", tok.fnv1a64()}}.dump() + "\n"));
+        }
+        EM_TRY(check_run_tokenizer(x.p, r.name, tok.fnv1a64()));
         if (have.empty() || have.back() < t.total_steps()) {
             EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, have.empty() ? 0 : have.back(),
                                     t.total_steps(), "training", 0));
@@ -545,20 +573,31 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
             o.resume = true;
             std::string label =
                 "[" + std::to_string(i + 1) + "/" + std::to_string(runs.size()) + "] " + r.name;
+            // The run's own ETA: its tokens left at the rate this process has trained it.
+            const double resumed_tokens =
+                have.empty() ? 0.0 : static_cast<double>(have.back() * t.tokens_per_step());
             o.on_step = [&](const TrainProgress &pr) {
                 x.budget.done =
                     base_done + train_s * static_cast<double>(pr.tokens_seen) / run_tokens;
                 x.budget.mark_start();
-                char buf[256];
-                std::snprintf(buf, sizeof buf,
-                              "study %3d%% ETA %s | %s step %lld/%lld loss %.3f%s %.0f tok/s",
-                              x.budget.percent(), x.budget.eta().c_str(), label.c_str(),
-                              static_cast<long long>(pr.step),
-                              static_cast<long long>(pr.total_steps), pr.train_loss,
-                              pr.val_loss >= 0
-                                  ? (" val " + std::to_string(pr.val_loss).substr(0, 5)).c_str()
-                                  : "",
-                              pr.tokens_per_s);
+                const double rate =
+                    pr.elapsed_s > 0
+                        ? (static_cast<double>(pr.tokens_seen) - resumed_tokens) / pr.elapsed_s
+                        : 0;
+                const std::string run_left =
+                    rate > 0
+                        ? fmt_duration((run_tokens - static_cast<double>(pr.tokens_seen)) / rate)
+                        : "?";
+                char buf[320];
+                std::snprintf(
+                    buf, sizeof buf,
+                    "study %3d%% ETA %s | %s step %lld/%lld (run %s left) loss %.3f%s %.0f tok/s",
+                    x.budget.percent(), x.budget.eta().c_str(), label.c_str(),
+                    static_cast<long long>(pr.step), static_cast<long long>(pr.total_steps),
+                    run_left.c_str(), pr.train_loss,
+                    pr.val_loss >= 0 ? (" val " + std::to_string(pr.val_loss).substr(0, 5)).c_str()
+                                     : "",
+                    pr.tokens_per_s);
                 x.progress.line(buf, pr.checkpoint || pr.step == pr.total_steps);
                 if (pr.checkpoint) {  // `study status` shows the step reached
                     x.ledger.checkpoint_set(r.name, pr.step, pr.tokens_seen, pr.val_loss);
@@ -740,9 +779,12 @@ Status study_collect(const StudyConfig &cfg, const std::string &dir, const std::
                      dir.c_str(), list.c_str());
     }
     std::vector<Point> points;
+    const StudyPaths p{dir};
+    auto tok = Tokenizer::load(p.tokenizer());
     for (const auto &name : names) {
         const std::string rd = dir + "/runs/" + name;
         if (!file_exists(rd + "/config.json")) continue;  // created, never started
+        if (tok.is_ok()) EM_TRY(check_run_tokenizer(p, name, tok->fnv1a64()));
         EM_TRY(collect_run(dir, rd, name, points));
     }
     if (points.empty()) return Status::error(dir + "/runs: no evaluated checkpoints to collect");

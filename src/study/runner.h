@@ -18,6 +18,10 @@ struct StudyPaths {
     std::string tokenizer() const { return dir + "/tokenizer.model"; }
     std::string shards() const { return dir + "/shards"; }
     std::string evals(const std::string &run, int64_t step) const;
+    // Which tokenizer a run was started with (its hash), written when the run starts.
+    std::string run_tokenizer(const std::string &run) const {
+        return dir + "/runs/" + run + "/tokenizer.json";
+    }
     std::string points() const { return dir + "/points.csv"; }
     std::string analysis() const { return dir + "/analysis"; }
     std::string report() const { return dir + "/report.html"; }

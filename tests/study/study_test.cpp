@@ -312,6 +312,20 @@ TEST(Study, ChangedEvaluationIsRedoneAndStrayRunsAreLeftOut) {
     EXPECT_EQ(after->find("z-old"), std::string::npos);
     EXPECT_EQ(std::count(after->begin(), after->end(), '\n'),
               std::count(before->begin(), before->end(), '\n'));
+
+    // A run trained with another tokenizer (brought in from a machine that built its own) is
+    // refused, not mixed in.
+    ASSERT_TRUE(file_exists(dir + "/out/runs/b-25.6k/tokenizer.json"));
+    ASSERT_TRUE(file_write_atomic(dir + "/out/runs/b-25.6k/tokenizer.json",
+                                  "{\"tokenizer_fnv1a64\": \"0123456789abcdef\"}\n")
+                    .is_ok());
+    auto cfg = study_config_load(dir + "/study.toml");
+    ASSERT_TRUE(cfg.is_ok());
+    Status s = study_collect(*cfg, dir + "/out", dir + "/points2.csv");
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("b-25.6k: trained with another tokenizer"), std::string::npos)
+        << s.message();
+    EXPECT_FALSE(file_exists(dir + "/points2.csv"));
 }
 
 // `study plan` warns when other work keeps the cores busy, and only then.
