@@ -190,6 +190,11 @@ std::vector<std::string> task_sources(const StudyConfig &c, const StudyPaths &p)
 
 Result<std::vector<Task>> load_tasks(const StudyConfig &c, const StudyPaths &p) {
     EM_ASSIGN_OR_RETURN(std::vector<Task> all, tasks_load(task_sources(c, p)));
+    for (const auto &t : all)
+        if (t.spec.name == "done")
+            return Status::error(t.spec.spec_path +
+                                 ": a task named 'done' would overwrite the mark of a complete "
+                                 "evaluation (done.json); give the task another name");
     if (c.task_names.empty()) return all;
     std::vector<Task> out;
     for (const auto &name : c.task_names) {
@@ -514,6 +519,9 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
     EM_TRY(x.ledger.open(x.p.ledger()));
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
+    // User task files exist already: a mistake in them (or in [tasks] names) fails before the
+    // corpus and tokenizer are built, not after.
+    if (!uses_builtin_tasks(cfg)) EM_TRY(load_tasks(cfg, x.p).status());
     if (prepare_only) {
         EM_TRY(prepare_stages(x));
         std::fprintf(stderr, "study: prepared %s (tasks, corpus, tokenizer, shards)\n",

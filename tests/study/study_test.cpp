@@ -241,6 +241,17 @@ TEST(Study, ConfigMistakesAreNamed) {
         EXPECT_EQ(runs[0].train.checkpoint_every, 25);       // 6400 tokens of 8 x 32
         EXPECT_EQ(runs[3].train.checkpoint_every, 25);
     }
+    {
+        // A task named 'done' would overwrite an evaluation's mark; found before any work.
+        std::filesystem::copy(dir + "/tasks/capitals.toml", dir + "/tasks/done.toml");
+        auto c = study_config_load(dir + "/study.toml");
+        ASSERT_TRUE(c.is_ok());
+        Status s = study_run(*c, dir + "/out_done");
+        EXPECT_NE(s.message().find("done.toml: a task named 'done'"), std::string::npos)
+            << s.message();
+        EXPECT_FALSE(file_exists(dir + "/out_done/corpus/manifest.json"));
+        std::filesystem::remove(dir + "/tasks/done.toml");
+    }
     std::string no_budget = text;
     no_budget.replace(no_budget.find("budgets = [12800, 25600]"), 24, "");
     expect_error(no_budget, "no token budgets");
