@@ -132,7 +132,7 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     // model that is not at all capable still gets an item right now and then, so its plateau is
     // estimated, like that of metrics without a baseline.
     const bool no_chance_level = info.proportion && info.higher_is_better && baseline <= 0;
-    d.plateau_free = std::isnan(baseline) || no_chance_level;
+    d.plateau_free = std::isnan(baseline) || no_chance_level || !info.has_chance_value;
     d.baseline = d.plateau_free ? 0.0 : baseline;
     bool counts = info.proportion && !std::isnan(baseline);
     CollapseInput ci;

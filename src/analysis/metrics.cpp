@@ -28,12 +28,17 @@ MetricInfo metric_info(const std::string &metric) {
     std::string m = lower(metric);
     MetricInfo info;
     bool lower_better = has(m, "brier") || has(m, "bpb") || has(m, "bits_per_byte") ||
-                        has(m, "nll") || has(m, "ppl") || has(m, "perplexity") || has(m, "loss");
+                        has(m, "nll") || has(m, "ppl") || has(m, "perplexity") || has(m, "loss") ||
+                        has(m, "distance") || has(m, "error");
     info.higher_is_better = !lower_better;
     info.proportion = starts(m, "acc") || m == "len_norm" || has(m, "exact_match") || m == "em" ||
                       starts(m, "pass@") || starts(m, "pass_at");
+    // Log-likelihoods, perplexities and distances have no chance level: a model that knows nothing
+    // of the task still knows the language (or writes too much), so the uniform-vocabulary value
+    // an evaluator may give as their baseline is not where an incapable model sits.
     info.has_chance_value = !(has(m, "bpb") || has(m, "bits_per_byte") || has(m, "nll") ||
-                              has(m, "ppl") || has(m, "perplexity") || has(m, "loss"));
+                              has(m, "ppl") || has(m, "perplexity") || has(m, "loss") ||
+                              has(m, "distance"));
     return info;
 }
 

@@ -7,8 +7,10 @@
 #include <filesystem>
 
 #include "analysis/csv.h"
+#include "analysis/metrics.h"
 #include "analysis/points.h"
 #include "cli.h"
+#include "eval/task.h"
 
 namespace em {
 namespace {
@@ -169,6 +171,17 @@ TEST(Csv, ParsesQuotesAndCrLfAndKeepsPositions) {
     EXPECT_FALSE(number_parse("inf").has_value());
     EXPECT_EQ(integer_parse("1200.0").value(), 1200);
     EXPECT_FALSE(integer_parse("12.5").has_value());
+}
+
+// The analysis reads a metric's direction from its name; for every metric the evaluator writes
+// it must agree with the evaluator's own (token_edit_distance: lower is better).
+TEST(Metrics, DirectionsAgreeWithTheEvaluator) {
+    for (OutputType t : {OutputType::multiple_choice, OutputType::loglikelihood,
+                         OutputType::loglikelihood_rolling, OutputType::generate_until})
+        for (const std::string &m : task_default_metrics(t))
+            EXPECT_EQ(metric_info(m).higher_is_better, metric_higher_is_better(m)) << m;
+    EXPECT_FALSE(metric_info("token_edit_distance").higher_is_better);
+    EXPECT_FALSE(metric_info("word_error_rate").higher_is_better);
 }
 
 }  // namespace
