@@ -36,9 +36,9 @@ MetricInfo metric_info(const std::string &metric) {
     // Log-likelihoods, perplexities and distances have no chance level: a model that knows nothing
     // of the task still knows the language (or writes too much), so the uniform-vocabulary value
     // an evaluator may give as their baseline is not where an incapable model sits.
-    info.has_chance_value = !(has(m, "bpb") || has(m, "bits_per_byte") || has(m, "nll") ||
-                              has(m, "ppl") || has(m, "perplexity") || has(m, "loss") ||
-                              has(m, "distance"));
+    info.has_chance_value =
+        !(has(m, "bpb") || has(m, "bits_per_byte") || has(m, "nll") || has(m, "ppl") ||
+          has(m, "perplexity") || has(m, "loss") || has(m, "distance"));
     return info;
 }
 
