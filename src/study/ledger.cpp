@@ -140,7 +140,8 @@ Result<std::vector<Ledger::RunRow>> Ledger::runs() {
     const char *sql =
         "SELECT r.name, r.status, r.params, r.tokens, r.steps_done, r.steps_total, r.seconds,"
         " (SELECT COUNT(*) FROM checkpoint c WHERE c.run = r.name),"
-        " (SELECT COUNT(*) FROM evaluation e WHERE e.run = r.name AND e.status = 'done')"
+        " (SELECT COUNT(*) FROM evaluation e WHERE e.run = r.name AND e.status = 'done'),"
+        " (SELECT val_loss FROM checkpoint c WHERE c.run = r.name ORDER BY c.step DESC LIMIT 1)"
         " FROM run r ORDER BY r.params, r.tokens";
     if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK)
         return Status::error(path_ + ": " + sqlite3_errmsg(db_));
@@ -155,6 +156,8 @@ Result<std::vector<Ledger::RunRow>> Ledger::runs() {
         r.seconds = sqlite3_column_double(st.s, 6);
         r.checkpoints = sqlite3_column_int64(st.s, 7);
         r.evaluated = sqlite3_column_int64(st.s, 8);
+        if (sqlite3_column_type(st.s, 9) != SQLITE_NULL)
+            r.val_loss = sqlite3_column_double(st.s, 9);
         out.push_back(r);
     }
     return out;

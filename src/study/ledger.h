@@ -38,6 +38,7 @@ class Ledger {
         int64_t params = 0, tokens = 0, steps_done = 0, steps_total = 0;
         double seconds = 0;
         int64_t checkpoints = 0, evaluated = 0;
+        double val_loss = -1;  // at the latest checkpoint recorded; -1: none yet
     };
     struct StageRow {
         std::string name, status;

@@ -819,15 +819,16 @@ Result<std::string> study_status(const std::string &dir) {
     }
     out +=
         "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
-        "     time  status\n";
+        "val loss       time  status\n";
     for (const auto &r : runs) {
         char buf[200];
-        std::snprintf(buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %9s  %s\n",
-                      r.name.c_str(), static_cast<long long>(r.params),
-                      static_cast<long long>(r.tokens), static_cast<long long>(r.steps_done),
-                      static_cast<long long>(r.steps_total), static_cast<long long>(r.checkpoints),
-                      static_cast<long long>(r.evaluated), fmt_duration(r.seconds).c_str(),
-                      r.status.c_str());
+        const std::string loss = r.val_loss >= 0 ? std::to_string(r.val_loss).substr(0, 5) : "-";
+        std::snprintf(
+            buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %s\n",
+            r.name.c_str(), static_cast<long long>(r.params), static_cast<long long>(r.tokens),
+            static_cast<long long>(r.steps_done), static_cast<long long>(r.steps_total),
+            static_cast<long long>(r.checkpoints), static_cast<long long>(r.evaluated),
+            loss.c_str(), fmt_duration(r.seconds).c_str(), r.status.c_str());
         out += buf;
         run_s += r.seconds;
     }

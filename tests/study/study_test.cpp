@@ -287,7 +287,8 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     ASSERT_TRUE(got.is_ok()) << got.status().message();
     EXPECT_TRUE(*got == *expect) << "points table after kills differs from the uninterrupted run's";
 
-    // The ledger shows every run done, with the wall time the runners spent on it.
+    // The ledger shows every run done, with its final validation loss and the wall time the
+    // runners spent on it.
     auto status = study_status(dir + "/out");
     ASSERT_TRUE(status.is_ok()) << status.status().message();
     EXPECT_EQ(status->find("training"), std::string::npos) << *status;
@@ -297,7 +298,10 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     auto runs = ledger.runs();
     ASSERT_TRUE(runs.is_ok());
     ASSERT_EQ(runs->size(), 4u);
-    for (const auto &r : *runs) EXPECT_GT(r.seconds, 0) << r.name;
+    for (const auto &r : *runs) {
+        EXPECT_GT(r.seconds, 0) << r.name;
+        EXPECT_GT(r.val_loss, 0) << r.name;
+    }
 }
 
 // A config that asks for other tasks or another limit evaluates the checkpoints again; the points
