@@ -82,14 +82,6 @@ class Collector {
     std::map<std::string, std::vector<double>> num_, den_, base_num_;
 };
 
-size_t trailing_space(const std::string &s) {
-    size_t n = 0;
-    while (n < s.size() &&
-           std::string(" \t\n\r\f\v").find(s[s.size() - 1 - n]) != std::string::npos)
-        ++n;
-    return n;
-}
-
 std::string filter_apply(GenFilter f, const std::string &s) {
     if (f == GenFilter::none) return s;
     auto strip = [](const std::string &t) {
@@ -102,6 +94,15 @@ std::string filter_apply(GenFilter f, const std::string &s) {
     std::string t = strip(s);
     return t.substr(0, t.find('\n'));
 }
+
+}  // namespace
+
+bool generation_matches(GenFilter filter, const std::string &generation,
+                        const std::string &target) {
+    return filter_apply(filter, generation) == target;
+}
+
+namespace {
 
 nlohmann::json args_json(const std::vector<std::pair<std::string, std::string>> &pairs) {
     nlohmann::json a = nlohmann::json::object();
@@ -153,7 +154,7 @@ Status score_loglik_items(const Model &model, const Tokenizer &tok, const TaskSp
         const size_t g = mc ? static_cast<size_t>(it.gold) : 0;
         // The gold continuation as scored: the context's trailing whitespace joins it.
         const double bytes =
-            static_cast<double>(trailing_space(it.pairs[g].first) + it.pairs[g].second.size());
+            static_cast<double>(trailing_whitespace(it.pairs[g].first) + it.pairs[g].second.size());
         const double nll = -ll[g], base_nll = static_cast<double>(ntok[g]) * lnV;
         if (mc) {
             ChoiceMetrics m = choice_metrics(ll, it.choices, it.gold);
@@ -223,12 +224,14 @@ Status score_generation_items(const Model &model, const Tokenizer &tok, const Ta
     EM_ASSIGN_OR_RETURN(std::vector<GenResult> out, generate_greedy(model, tok, reqs, opt.score));
     Collector col;
     for (size_t i = 0; i < items.size(); ++i) {
+        // exact_match as lm-eval: the filtered generation against the target as it is.
+        // token_edit_distance (this project's) compares the two with whitespace stripped.
         const std::string got = filter_apply(spec.gen_filter, out[i].text);
-        const std::string want = filter_apply(spec.gen_filter, items[i].target);
+        const std::string &want = items[i].target;
         std::vector<int> got_ids, want_ids;
-        EM_TRY(tok.encode(got, got_ids));
-        EM_TRY(tok.encode(want, want_ids));
-        const double em = got == want ? 1.0 : 0.0;
+        EM_TRY(tok.encode(filter_apply(GenFilter::strip, got), got_ids));
+        EM_TRY(tok.encode(filter_apply(GenFilter::strip, want), want_ids));
+        const double em = generation_matches(spec.gen_filter, out[i].text, want) ? 1.0 : 0.0;
         const double dist = static_cast<double>(token_edit_distance(got_ids, want_ids));
         col.mean("exact_match", em, 0.0);
         // An empty answer's distance: the target's length in tokens.
@@ -314,7 +317,7 @@ Result<TaskResult> eval_task(const Model &model, const Tokenizer &tok, const Tas
                 it.target_json = in.gold;
                 break;
             case OutputType::loglikelihood:
-                it.pairs.push_back({in.context, s.target_delimiter + in.target});
+                it.pairs.push_back({in.context, in.target});  // no delimiter, as lm-eval
                 break;
             case OutputType::loglikelihood_rolling:
                 break;

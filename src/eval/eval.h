@@ -49,6 +49,10 @@ Result<std::vector<TaskResult>> eval_checkpoint(const Model &model, const Tokeni
                                                 const std::vector<Task> &tasks,
                                                 const EvalOptions &opt);
 
+// exact_match of one generation, as lm-eval's: the generation after the task's filter equals the
+// target exactly (the filter never touches the target).
+bool generation_matches(GenFilter filter, const std::string &generation, const std::string &target);
+
 // lm-eval's results document for one task; `config` becomes its "config" entry (model, files,
 // options).
 nlohmann::json eval_results_json(const TaskResult &r, const nlohmann::json &config);
@@ -61,7 +65,9 @@ std::string eval_table(const std::vector<TaskResult> &results);
 // Rescores an lm-eval `samples_<task>.jsonl` with this model, using each record's exact prompt
 // strings ("arguments"): log-likelihood records (one or several (context, continuation) pairs),
 // rolling records (one text) and generation records (context, generation arguments). The task
-// name is taken from the file name. Several records of one doc_id (several filters) count once.
+// name is taken from the file name. Several records of one doc_id (several filters) count once:
+// a generation is compared with the target unfiltered (lm-eval's filters, such as a regex that
+// extracts an answer, are not reapplied).
 Result<TaskResult> eval_lm_eval_samples(const Model &model, const Tokenizer &tok,
                                         const std::string &samples_path, const EvalOptions &opt);
 

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "data/text.h"
 
@@ -54,15 +56,56 @@ int64_t token_edit_distance(const std::vector<int> &a, const std::vector<int> &b
     return prev[b.size()];
 }
 
-int64_t word_count(const std::string &s) {
-    int64_t n = 0;
-    bool in_word = false;
-    for (char c : s) {
-        bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-        if (!space && !in_word) ++n;
-        in_word = !space;
+namespace {
+
+// Python's str.isspace() for one code point.
+bool py_space(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// The code point starting at s[i] and its length in bytes; an invalid or cut sequence reads as
+// one byte that is not whitespace.
+std::pair<uint32_t, size_t> utf8_at(const std::string &s, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return {0xFFFFFFFFu, 1};
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+        if ((b(i + k) >> 6) != 2) return {0xFFFFFFFFu, 1};
+        cp = (cp << 6) | (b(i + k) & 0x3F);
     }
-    return n;
+    return {cp, len};
+}
+
+}  // namespace
+
+int64_t word_count(const std::string &s) {
+    int64_t pieces = 1;
+    bool in_space = false;
+    for (size_t i = 0; i < s.size();) {
+        const auto [cp, len] = utf8_at(s, i);
+        const bool space = py_space(cp);
+        if (space && !in_space) ++pieces;
+        in_space = space;
+        i += len;
+    }
+    return pieces;
+}
+
+size_t trailing_whitespace(const std::string &s) {
+    size_t end = s.size();
+    while (end > 0) {
+        size_t start = end - 1;  // back to the first byte of the last code point
+        while (start > 0 && end - start < 4 && (static_cast<unsigned char>(s[start]) >> 6) == 2)
+            --start;
+        const auto [cp, len] = utf8_at(s, start);
+        if (start + len != end || !py_space(cp)) break;
+        end = start;
+    }
+    return s.size() - end;
 }
 
 MetricValue aggregate_mean(const std::vector<double> &x) {

@@ -31,8 +31,15 @@ ChoiceMetrics choice_metrics(const std::vector<double> &ll, const std::vector<st
 // Levenshtein distance between two token sequences (insert, delete, substitute cost 1).
 int64_t token_edit_distance(const std::vector<int> &a, const std::vector<int> &b);
 
-// Whitespace-separated words, as lm-eval counts them for word_perplexity.
+// Words as lm-eval counts them for word_perplexity: the pieces of re.split(r"\s+", s), so
+// leading and trailing whitespace each add an (empty) piece and an empty text counts 1.
+// Whitespace is Python's: str.isspace() over the text's code points (UTF-8; a byte that does
+// not start a valid sequence is not whitespace).
 int64_t word_count(const std::string &s);
+
+// Bytes of trailing whitespace (as str.rstrip() removes it), e.g. the context's end that moves
+// into the continuation.
+size_t trailing_whitespace(const std::string &s);
 
 // An aggregated metric. std_err is NaN when it is undefined (fewer than two documents).
 struct MetricValue {

@@ -10,13 +10,10 @@
 
 #include "common/parallel.h"
 #include "eval/infer.h"
+#include "eval/metrics.h"
 
 namespace em {
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 
 int32_t prefix_of(const Tokenizer &tok, const ScoreOptions &opt) {
     return opt.prefix_token >= 0 ? opt.prefix_token : tok.boundary_id();
@@ -153,8 +150,7 @@ Status encode(const Tokenizer &tok, std::string_view text, std::vector<int32_t> 
 // The continuations' tokens of one document, sharing the context's encoding.
 Status encode_doc(const Tokenizer &tok, const LoglikRequest &req, int32_t prefix,
                   TokenRequest &out) {
-    size_t cut = req.context.size();
-    while (cut > 0 && is_space(req.context[cut - 1])) --cut;
+    const size_t cut = req.context.size() - trailing_whitespace(req.context);
     const std::string ctx = req.context.substr(0, cut), moved = req.context.substr(cut);
     std::vector<int32_t> ctx_ids, whole;
     EM_TRY(encode(tok, ctx, ctx_ids));
@@ -257,7 +253,9 @@ Result<std::vector<GenResult>> generate_greedy(const Model &model, const Tokeniz
                                                const std::vector<GenRequest> &docs,
                                                const ScoreOptions &opt) {
     const int32_t prefix = prefix_of(tok, opt);
-    const int64_t T = model.config().max_seq, V = model.config().vocab_size;
+    // The argmax runs over ids the tokenizer can decode (a model may have a padded vocabulary).
+    const int64_t T = model.config().max_seq,
+                  V = std::min<int64_t>(model.config().vocab_size, tok.vocab_size());
     const int32_t eos = tok.boundary_id();
     std::vector<size_t> sizes(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) sizes[i] = docs[i].context.size();

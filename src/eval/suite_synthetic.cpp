@@ -272,9 +272,10 @@ Built arithmetic_task(const std::string &name, int digits, const PairSet &pairs,
     si.until = {"\n"};
     si.max_gen_toks = digits + 4;
     si.title = std::to_string(digits) + "-digit addition, answered by greedy generation";
-    si.source = "seeded generator: \"a + b =\" with a, b of " + std::to_string(digits) +
-                " digits -> \" a+b\"; the generation stops at a line break and is compared after "
-                "stripping spaces";
+    si.source =
+        "seeded generator: \"a + b =\" with a, b of " + std::to_string(digits) +
+        " digits -> \" a+b\"; the generation stops at a line break and must equal the target "
+        "exactly (lm-eval's exact_match, no filter)";
     si.licence = "generated";
     si.heldout =
         "these pairs (in either order) never appear in skills.jsonl, which holds many other "

@@ -211,14 +211,15 @@ Result<Rendered> doc_render(const TaskSpec &s, const nlohmann::json &doc,
     if (gold.is_number_integer() || gold.is_number_unsigned()) {
         r.gold = gold.get<int64_t>();
     } else if (gold.is_string()) {
+        // As lm-eval: a rendered target of digits is the gold index, else the choice it equals.
         const std::string g = gold.get<std::string>();
         auto it = std::find(r.choices.begin(), r.choices.end(), g);
-        if (it != r.choices.end()) {
-            r.gold = it - r.choices.begin();
-        } else if (!g.empty() &&
-                   std::all_of(g.begin(), g.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                   g.size() < 10) {
+        if (!g.empty() &&
+            std::all_of(g.begin(), g.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            g.size() < 10) {
             r.gold = std::stoll(g);
+        } else if (it != r.choices.end()) {
+            r.gold = it - r.choices.begin();
         } else {
             return Status::error(where + ": the target \"" + escaped(g) +
                                  "\" is not one of the choices (give the gold choice's index or "
@@ -402,13 +403,15 @@ std::string fewshot_prefix(const TaskSpec &s, const std::vector<Rendered> &pool,
         if (std::find(picked.begin(), picked.end(), i) != picked.end()) continue;
         picked.push_back(i);
     }
+    // As lm-eval: each example is its text, then (when its target is not empty) the target
+    // delimiter, the target and the few-shot delimiter.
     std::string out;
-    for (size_t k = 0; k < picked.size(); ++k) {
-        const Rendered &e = pool[static_cast<size_t>(picked[k])];
-        if (k) out += s.fewshot_delimiter;
-        out += e.text + s.target_delimiter + e.target;
+    for (int64_t i : picked) {
+        const Rendered &e = pool[static_cast<size_t>(i)];
+        out += e.text;
+        if (!e.target.empty()) out += s.target_delimiter + e.target + s.fewshot_delimiter;
     }
-    return out + s.fewshot_delimiter;
+    return out;
 }
 
 std::string relative_to(const std::string &spec_path, const std::string &p) {
@@ -495,7 +498,13 @@ Result<Task> task_load(const std::string &spec_path) {
         if (s.output_type == OutputType::loglikelihood_rolling) {
             in.target = r.target;
         } else {
-            in.context = s.description + fewshot_prefix(s, pool, same_split, in.doc_id) + r.text;
+            // The description is a template too (lm-eval renders it with the document).
+            auto desc = template_render(s.description, task.docs[i],
+                                        docs_file + ":" + std::to_string(lines[i]));
+            if (!desc.is_ok())
+                return Status::error(desc.status().message() + " (description in " + spec_path +
+                                     ")");
+            in.context = *desc + fewshot_prefix(s, pool, same_split, in.doc_id) + r.text;
             in.choices = r.choices;
             in.gold = r.gold;
             in.target = r.target;
@@ -577,9 +586,13 @@ nlohmann::json task_spec_to_json(const TaskSpec &s) {
                                                                 : "first_line"}}}}}};
     }
     for (const auto &m : s.metrics)
-        j["metric_list"].push_back({{"metric", m},
-                                    {"aggregation", "mean"},
-                                    {"higher_is_better", metric_higher_is_better(m)}});
+        j["metric_list"].push_back(
+            {{"metric", m},
+             {"aggregation", m == "bits_per_byte" || m == "brier_score" ? m
+                             : m == "byte_perplexity" || m == "word_perplexity"
+                                 ? "weighted_perplexity"
+                                 : "mean"},
+             {"higher_is_better", metric_higher_is_better(m)}});
     return j;
 }
 

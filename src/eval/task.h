@@ -18,7 +18,8 @@ enum class OutputType { multiple_choice, loglikelihood, loglikelihood_rolling, g
 
 const char *output_type_name(OutputType t);
 
-// What strips a generation before it is compared with the target (lm-eval's filters).
+// What a generation goes through before exact_match compares it with the target (lm-eval's
+// filters: they change the generation only, never the target).
 enum class GenFilter { none, strip, first_line };
 
 struct TaskSpec {
@@ -39,8 +40,9 @@ struct TaskSpec {
     uint64_t fewshot_seed = 1234;
     std::vector<std::string> until;  // generation stops; default {fewshot_delimiter}
     int64_t max_gen_toks = 32;
-    GenFilter gen_filter = GenFilter::strip;
-    std::vector<std::string> metrics;                    // default: every metric of the output type
+    GenFilter gen_filter =
+        GenFilter::none;               // lm-eval's default filter (take_first) changes nothing
+    std::vector<std::string> metrics;  // default: every metric of the output type
     std::map<std::string, double> baselines;             // explicit random-guess values, by metric
     nlohmann::json metadata = nlohmann::json::object();  // provenance, licence, notes
 };

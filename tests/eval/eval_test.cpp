@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "common/fileio.h"
 #include "common/parallel.h"
@@ -151,6 +152,43 @@ TEST_F(EvalEndToEnd, GenerationAndRollingTasks) {
     EXPECT_NEAR(roll.metric("bits_per_byte")->value, nll / bytes / std::log(2.0), 1e-9);
     EXPECT_NEAR(roll.metric("byte_perplexity")->value, std::exp(nll / bytes), 1e-9);
     EXPECT_NEAR(roll.metric("word_perplexity")->value, std::exp(nll / (7 + 10)), 1e-6);
+}
+
+// A loglikelihood request scores the target as written (lm-eval adds no delimiter there, unlike
+// multiple choice), and the results file names each metric's lm-eval aggregation.
+TEST_F(EvalEndToEnd, LogLikelihoodScoresTheTargetAsWritten) {
+    write_file(dir_ + "/ll.jsonl", "{\"q\": \"the old man carried a small\", \"w\": \"box\"}\n");
+    write_file(dir_ + "/ll.toml",
+               "output_type = \"loglikelihood\"\ndocs = \"ll.jsonl\"\n"
+               "doc_to_text = \"{{q}}\"\ndoc_to_target = \" {{w}}\"\n");
+    auto task = task_load(dir_ + "/ll.toml");
+    ASSERT_TRUE(task.is_ok()) << task.status().message();
+    auto res = eval_task(*model_, *tok_, *task, EvalOptions{});
+    ASSERT_TRUE(res.is_ok()) << res.status().message();
+    ASSERT_EQ(res->samples.size(), 1u);
+    EXPECT_EQ(res->samples[0]["arguments"]["gen_args_0"]["arg_1"], " box");
+    auto ll = score_loglikelihood(
+        *model_, *tok_, {LoglikRequest{"the old man carried a small", {" box"}}}, ScoreOptions{});
+    ASSERT_TRUE(ll.is_ok());
+    EXPECT_NEAR(res->metric("nll")->value, -ll.value()[0].ll[0], 1e-9);
+
+    auto roll = task_load(dir_ + "/roll.toml");
+    ASSERT_TRUE(roll.is_ok());
+    const nlohmann::json spec = task_spec_to_json(roll->spec);
+    std::map<std::string, std::string> agg;
+    for (const auto &m : spec["metric_list"]) agg[m["metric"]] = m["aggregation"];
+    EXPECT_EQ(agg["bits_per_byte"], "bits_per_byte");
+    EXPECT_EQ(agg["word_perplexity"], "weighted_perplexity");
+}
+
+// exact_match as lm-eval: the filter changes the generation, never the target.
+TEST(ExactMatch, FiltersTheGenerationNeverTheTarget) {
+    EXPECT_TRUE(generation_matches(GenFilter::none, " 60", " 60"));
+    EXPECT_FALSE(generation_matches(GenFilter::none, " 60 ", " 60"));
+    EXPECT_FALSE(generation_matches(GenFilter::none, "60", " 60"));
+    EXPECT_TRUE(generation_matches(GenFilter::strip, " 60 ", "60"));
+    EXPECT_FALSE(generation_matches(GenFilter::strip, " 60", " 60"));
+    EXPECT_TRUE(generation_matches(GenFilter::first_line, " 60\nand more", "60"));
 }
 
 TEST_F(EvalEndToEnd, ResultsFilesAndLmEvalSamplesRoundTrip) {

@@ -83,7 +83,18 @@ TEST(Metrics, TokenEditDistance) {
     EXPECT_EQ(
         token_edit_distance({'k', 'i', 't', 't', 'e', 'n'}, {'s', 'i', 't', 't', 'i', 'n', 'g'}),
         3);
-    EXPECT_EQ(word_count("  two words\n and\tthree "), 4);
+    // lm-eval's len(re.split(r"\s+", doc)): leading and trailing whitespace each add a piece.
+    EXPECT_EQ(word_count("  two words\n and\tthree "), 6);
+    EXPECT_EQ(word_count("two words"), 2);
+    EXPECT_EQ(word_count(""), 1);
+    EXPECT_EQ(word_count("a\u00a0b\u3000c"), 3);  // Unicode spaces, as Python's \s
+    EXPECT_EQ(word_count("a\xe3b"), 1);           // a broken sequence is not a space
+    // str.rstrip(): the bytes of trailing whitespace, Unicode included.
+    EXPECT_EQ(trailing_whitespace("ab \u3000"), 4u);
+    EXPECT_EQ(trailing_whitespace("ab\n\u00a0 "), 4u);
+    EXPECT_EQ(trailing_whitespace("ab"), 0u);
+    EXPECT_EQ(trailing_whitespace("\xe3\x80"), 0u);  // cut sequence
+    EXPECT_EQ(trailing_whitespace("   "), 3u);
 }
 
 }  // namespace

@@ -99,6 +99,37 @@ doc_to_target = "{{sum}}"
     }
 }
 
+// As lm-eval: a rendered target of digits is the gold index even when a choice has that text; the
+// description is a template; a few-shot example with an empty target adds only its text.
+TEST_F(TaskFiles, GoldDescriptionAndEmptyTargetsAsLmEval) {
+    write_file(dir_ + "/num.jsonl",
+               "{\"q\": \"which?\", \"topic\": \"numbers\", \"choices\": [\"2\", \"0\", "
+               "\"1\"], \"answer\": \"1\"}\n");
+    auto t = task_load(spec("num", R"(output_type = "multiple_choice"
+docs = "num.jsonl"
+description = "About {{topic}}.\n"
+doc_to_text = "{{q}}"
+doc_to_target = "{{answer}}"
+doc_to_choice = "{{choices}}"
+)"));
+    ASSERT_TRUE(t.is_ok()) << t.status().message();
+    EXPECT_EQ(t->instances[0].gold, 1);  // index 1 ("0"), not the choice "1" (index 2)
+    EXPECT_EQ(t->instances[0].context, "About numbers.\nwhich?");
+
+    write_file(dir_ + "/gen.jsonl",
+               "{\"p\": \"A\", \"t\": \"\"}\n{\"p\": \"B\", \"t\": \"\"}\n"
+               "{\"p\": \"C\", \"t\": \"c\"}\n");
+    auto g = task_load(spec("gen", R"(output_type = "generate_until"
+docs = "gen.jsonl"
+num_fewshot = 2
+doc_to_text = "{{p}}"
+doc_to_target = "{{t}}"
+)"));
+    ASSERT_TRUE(g.is_ok()) << g.status().message();
+    const std::string ctx = g->instances[2].context;  // its examples are A and B, targets empty
+    EXPECT_TRUE(ctx == "ABC" || ctx == "BAC") << ctx;
+}
+
 TEST_F(TaskFiles, MinimalPairsAsTemplatedChoices) {
     write_file(dir_ + "/pairs.jsonl", "{\"good\": \"He is here.\", \"bad\": \"He are here.\"}\n");
     auto t = task_load(spec("pairs", R"(output_type = "multiple_choice"
