@@ -201,7 +201,7 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
           {"ci_low", num(t.eta_ci_low)},
           {"ci_high", num(t.eta_ci_high)},
           {"bootstrap", t.bootstrap_done},
-          {"bootstrap_unit", opt.threshold.bootstrap_runs ? "run" : "checkpoint"}}},
+          {"bootstrap_unit", t.bootstrap_unit}}},
         {"models",
          {{"threshold", model_json(t.threshold, t.aic_threshold, t.bic_threshold)},
           {"smooth", model_json(t.smooth, t.aic_smooth, t.bic_smooth)},

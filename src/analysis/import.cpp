@@ -27,6 +27,22 @@ struct Source {
 };
 
 // "KEY=VALUE" (split at the last '=') or a bare value (empty key).
+// A number taken from a file's path by the pattern ({tokens}, {xc}, {step}).
+Result<double> field_number(const Source &s, const char *field) {
+    auto v = number_parse(s.fields.at(field));
+    if (!v || !std::isfinite(*v))
+        return Status::error(s.path + ": {" + field + "} is '" + s.fields.at(field) +
+                             "' in its path, not a finite number; fix the --pattern");
+    return *v;
+}
+Result<int64_t> field_integer(const Source &s, const char *field) {
+    auto v = integer_parse(s.fields.at(field));
+    if (!v)
+        return Status::error(s.path + ": {" + field + "} is '" + s.fields.at(field) +
+                             "' in its path, not an integer; fix the --pattern");
+    return *v;
+}
+
 Result<std::pair<std::string, double>> key_number(const std::string &item, const char *option) {
     size_t eq = item.rfind('=');
     std::string key = eq == std::string::npos ? "" : item.substr(0, eq);
@@ -162,11 +178,12 @@ class RunResolver {
         if (!(tokens > 0)) {
             if (const double *t = lookup(tokens_))
                 tokens = *t;
-            else if (auto it = s.fields.find("tokens"); it != s.fields.end())
-                tokens = *number_parse(it->second);
-            else if (auto xc = s.fields.find("xc"); xc != s.fields.end())
-                tokens = *number_parse(xc->second) * opt_->tokens_per_param * params;
-            else if (tokens_all_ > 0)
+            else if (auto it = s.fields.find("tokens"); it != s.fields.end()) {
+                EM_ASSIGN_OR_RETURN(tokens, field_number(s, "tokens"));
+            } else if (auto xc = s.fields.find("xc"); xc != s.fields.end()) {
+                EM_ASSIGN_OR_RETURN(double x, field_number(s, "xc"));
+                tokens = x * opt_->tokens_per_param * params;
+            } else if (tokens_all_ > 0)
                 tokens = tokens_all_;
             else
                 return Status::error(fmt::format(
@@ -243,12 +260,14 @@ class BaselineResolver {
         if (!k) k = task_choice_count(task);
         if (auto v = metric_chance_value(metric, k)) return *v;
         if (!metric_info(metric).has_chance_value) return std::nan("");
+        // Unknown: the analysis estimates the plateau (a proportion's baseline 0 and an empty
+        // baseline both say so; a continuous score left at 0 would pin its plateau there).
         if (warned_.insert({task, metric}).second)
-            warnings.push_back(
-                fmt::format("task '{}' metric '{}': random-guess baseline unknown, 0 assumed; pass "
-                            "--choices {}=K or --baseline {}={}=V",
-                            task, metric, task, task, metric));
-        return 0.0;
+            warnings.push_back(fmt::format(
+                "task '{}' metric '{}': random-guess baseline unknown, so its plateau is "
+                "estimated; pass --choices {}=K or --baseline {}:{}=V for a chance level",
+                task, metric, task, task, metric));
+        return metric_info(metric).proportion ? 0.0 : std::nan("");
     }
 
   private:
@@ -472,7 +491,7 @@ Result<ImportResult> import_lm_eval(const ImportOptions &opt, const LmEvalOption
         if (!s.fields.count("step"))
             return Status::error(
                 s.path + ": no step; put {step} in --pattern, e.g. '{run}/step{step}.json'");
-        int64_t step = *integer_parse(s.fields.at("step"));
+        EM_ASSIGN_OR_RETURN(int64_t step, field_integer(s, "step"));
         double params = 0, tokens = 0;
         EM_TRY(runs.resolve(s, run, params, tokens));
         const json &results = j["results"];

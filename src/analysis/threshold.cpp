@@ -126,7 +126,10 @@ void verdict_decide(const ThresholdOptions &opt, int64_t n, ThresholdResult &r) 
     why.push_back(fmt::format(
         "points above eta {} chance ({} test, p {:.3g}, excess {:.3g} of the rise)",
         plateau_ok ? "are not above" : "are above", r.plateau_test, r.plateau_p, r.plateau_effect));
-    if (better && stretch_ok_ci && plateau_ok) {
+    // Emergent needs the stretch above eta and above the interval's top (a percentile interval
+    // need not contain eta), and points above eta that could be tested against chance.
+    const bool plateau_tested = !std::isnan(r.plateau_p);
+    if (better && stretch_ok_ci && stretch_ok_eta && plateau_ok && plateau_tested) {
         r.verdict = "emergent";
         return;
     }
@@ -140,7 +143,9 @@ void verdict_decide(const ThresholdOptions &opt, int64_t n, ThresholdResult &r) 
         return;
     }
     r.verdict = "inconclusive";
-    why.push_back("the stretch above eta vanishes at the upper end of eta's interval");
+    why.push_back(plateau_tested
+                      ? "the stretch above eta vanishes at the upper end of eta's interval"
+                      : "too few points above eta to test them against chance");
 }
 
 }  // namespace
@@ -190,9 +195,15 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
 
     // Bootstrap: resample points with replacement; proportions also redraw their examples.
     std::vector<double> etas(static_cast<size_t>(std::max(opt.bootstrap, 0)), std::nan(""));
-    const bool by_runs = opt.bootstrap_runs && d.run.size() == d.loss.size();
-    const size_t n_runs =
-        by_runs ? static_cast<size_t>(*std::max_element(d.run.begin(), d.run.end())) + 1 : 0;
+    // Whole runs are resampled only when there are enough of them: with one run every replicate
+    // is the same and with two half of them hold one run, so fewer runs fall back to checkpoints.
+    const size_t runs_in_window =
+        d.run.size() == d.loss.size() && !d.run.empty()
+            ? static_cast<size_t>(*std::max_element(d.run.begin(), d.run.end())) + 1
+            : 0;
+    const bool by_runs = opt.bootstrap_runs && runs_in_window >= kMinBootstrapRuns;
+    const size_t n_runs = by_runs ? runs_in_window : 0;
+    r.bootstrap_unit = by_runs ? "run" : "checkpoint";
     auto replicate = [&](int64_t b0, int64_t b1) {
         std::vector<double> mult(static_cast<size_t>(n)), vals(static_cast<size_t>(n));
         std::vector<double> run_mult(n_runs);

@@ -38,6 +38,9 @@ struct Stretch {
     double frac_span = 0;  // (window top - onset) / (window top - window bottom), clamped to [0, 1]
 };
 
+// A run-level bootstrap needs at least this many runs in the window; fewer resample checkpoints.
+constexpr size_t kMinBootstrapRuns = 5;
+
 struct ThresholdResult {
     CurveFit threshold, smooth, flat;
     double dispersion =
@@ -49,6 +52,7 @@ struct ThresholdResult {
     double bic_threshold = 0, bic_smooth = 0, bic_flat = 0;
     double eta = 0, eta_ci_low = 0, eta_ci_high = 0;
     int64_t bootstrap_done = 0;
+    std::string bootstrap_unit = "checkpoint";  // what the bootstrap resampled: checkpoint | run
     double window_lo = 0, window_hi = 0;
     Stretch at_eta, at_ci_high;
     int64_t plateau_points = 0;

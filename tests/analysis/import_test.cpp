@@ -171,6 +171,19 @@ TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
     r = import_lm_eval(o, lm);
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("no file matches --pattern"), std::string::npos);
+
+    // A step too large for an integer is an error naming the file, not a crash.
+    std::filesystem::remove_all(tmp / "evals/pythia-tiny");
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step99999999999999999999999.json",
+                      v03_file(0.3, 50));
+    o.pattern = "pythia-{run}/{size}_step{step}.json";
+    o.params = {"tiny=1000000"};
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("{step} is '99999999999999999999999' in its path, not an "
+                                        "integer"),
+              std::string::npos)
+        << r.status().message();
 }
 
 TEST(ImportCsv, WideLogsBecomeTaskMetrics) {

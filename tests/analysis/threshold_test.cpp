@@ -203,6 +203,21 @@ TEST(Threshold, BootstrapByRunsWidensTheIntervalForCorrelatedRuns) {
     EXPECT_GT(wr, wp);
     EXPECT_LE(by_run.eta_ci_low, eta);
     EXPECT_GE(by_run.eta_ci_high, eta);
+    EXPECT_EQ(by_point.bootstrap_unit, "checkpoint");
+    EXPECT_EQ(by_run.bootstrap_unit, "run");
+
+    // With fewer runs than kMinBootstrapRuns in the window, whole runs would make degenerate
+    // replicates: the bootstrap resamples checkpoints and says so.
+    CurveData few = d;
+    few.loss.clear(), few.value.clear(), few.n.clear(), few.run.clear();
+    for (size_t i = 0; i < d.loss.size(); ++i)
+        if (d.run[i] < static_cast<int32_t>(kMinBootstrapRuns) - 1) {
+            few.loss.push_back(d.loss[i]), few.value.push_back(d.value[i]);
+            few.n.push_back(d.n[i]), few.run.push_back(d.run[i]);
+        }
+    ThresholdResult by_few = threshold_analyze(few, o);
+    EXPECT_EQ(by_few.bootstrap_unit, "checkpoint");
+    EXPECT_GT(by_few.eta_ci_high, by_few.eta_ci_low);
 }
 
 TEST(Curve, RecoversPlantedParametersWithoutNoise) {
