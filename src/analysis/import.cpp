@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -576,6 +577,21 @@ Result<ImportResult> import_lm_eval(const ImportOptions &opt, const LmEvalOption
             }
         }
         res.files += 1;
+    }
+    if (lm.n_from_stderr) {
+        // A score of exactly 0 or 1 says nothing of n through its stderr; the task's item count is
+        // the same at every checkpoint, so such a point takes the count its other points give.
+        std::map<std::pair<std::string, std::string>, std::map<int64_t, int64_t>> seen_n;
+        for (const Point &p : res.points)
+            if (p.n > 0 && metric_info(p.metric).proportion) ++seen_n[{p.task, p.metric}][p.n];
+        for (Point &p : res.points) {
+            if (p.n > 0 || !metric_info(p.metric).proportion) continue;
+            auto it = seen_n.find({p.task, p.metric});
+            if (it == seen_n.end()) continue;
+            p.n = std::max_element(it->second.begin(), it->second.end(), [](auto &a, auto &b) {
+                      return a.second < b.second;
+                  })->first;
+        }
     }
     EM_TRY(points_finish(opt, bl, res));
     return res;

@@ -50,13 +50,16 @@ TEST(ImportLmEval, V03LayoutWithPerplexityAsLoss) {
     testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
     testing::file_put(tmp / "evals/pythia-tiny/tiny_step2000.json", v03_file(0.4, 90.0));
     testing::file_put(tmp / "evals/pythia-small/small_step2000.json", v03_file(0.5, 30.0));
+    testing::file_put(tmp / "evals/pythia-small/small_step10.json", v03_file(0.0, 900.0));
     testing::file_put(tmp / "evals/pythia-small/notes.txt", "ignored: does not match the pattern");
     ImportOptions o = pythia_like(tmp);
     LmEvalOptions lm;
     lm.loss_from = "lambada_openai:ppl";
     auto r = import_lm_eval(o, lm);
     ASSERT_TRUE(r.is_ok()) << r.status().message();
-    EXPECT_EQ(r->files, 3);
+    EXPECT_EQ(r->files, 4);
+    // A score of exactly 0 has a zero stderr: its n is the task's count at the other checkpoints.
+    EXPECT_EQ(find(r->points, "small", 10, "arc_easy", "acc")->n, 2376);
     const Point *p = find(r->points, "tiny", 2000, "arc_easy", "acc");
     ASSERT_NE(p, nullptr);
     EXPECT_DOUBLE_EQ(p->loss, std::log(90.0));
