@@ -48,7 +48,11 @@ json stretch_json(const Stretch &s) {
 }
 
 json perm_json(const PermutationTest &t) {
-    return {{"stat", num(t.stat)}, {"effect", num(t.effect)}, {"p", num(t.p)}, {"bins", t.bins}};
+    return {{"stat", num(t.stat)},
+            {"effect", num(t.effect)},
+            {"p", num(t.p)},
+            {"bins", t.bins},
+            {"unit", t.unit}};
 }
 
 json groups_json(const std::vector<GroupResidual> &g, const char *key) {
@@ -142,6 +146,7 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     for (const Point *p : s.pts) {
         d.run.push_back(
             run_index.emplace(p->run, static_cast<int32_t>(run_index.size())).first->second);
+        ci.run.push_back(d.run.back());
         d.loss.push_back(p->loss);
         d.value.push_back(p->value);
         d.n.push_back(static_cast<double>(p->n));

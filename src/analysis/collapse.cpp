@@ -50,9 +50,36 @@ double between_within_bins(const std::vector<std::vector<size_t>> &bins,
     return stat;
 }
 
+// The group of each run (run_label[r]), or empty when runs are unknown or one spans groups.
+std::vector<int> run_labels(const std::vector<int32_t> &run, const std::vector<int> &label) {
+    if (run.size() != label.size() || run.empty()) return {};
+    const int32_t n_runs = *std::max_element(run.begin(), run.end()) + 1;
+    std::vector<int> of(static_cast<size_t>(n_runs), -1);
+    for (size_t i = 0; i < run.size(); ++i) {
+        int &l = of[static_cast<size_t>(run[i])];
+        if (l >= 0 && l != label[i]) return {};
+        l = label[i];
+    }
+    return of;
+}
+
+// Between-group sum of squares of per-run means (each run one unit).
+double between_runs(const std::vector<double> &mean, const std::vector<int> &lab, int n_labels) {
+    std::vector<double> sum(static_cast<size_t>(n_labels), 0.0), cnt(sum.size(), 0.0);
+    double grand = 0;
+    for (size_t r = 0; r < mean.size(); ++r)
+        sum[static_cast<size_t>(lab[r])] += mean[r], cnt[static_cast<size_t>(lab[r])] += 1,
+            grand += mean[r];
+    grand /= static_cast<double>(mean.size());
+    double stat = 0;
+    for (size_t g = 0; g < sum.size(); ++g)
+        if (cnt[g] > 0) stat += cnt[g] * (sum[g] / cnt[g] - grand) * (sum[g] / cnt[g] - grand);
+    return stat;
+}
+
 PermutationTest permutation_test(const std::vector<double> &x, const std::vector<double> &key,
-                                 const std::vector<double> &res, const CollapseOptions &opt,
-                                 uint64_t salt) {
+                                 const std::vector<double> &res, const std::vector<int32_t> &run,
+                                 const CollapseOptions &opt, uint64_t salt) {
     PermutationTest t;
     size_t n = x.size();
     std::vector<size_t> order(n);
@@ -84,6 +111,50 @@ PermutationTest permutation_test(const std::vector<double> &x, const std::vector
         t.stat = t.effect = std::nan("");
         return t;
     }
+    Rng rng(opt.seed ^ (salt * 0xD1B54A32D192ED03ULL));
+    // Multiply-shift draw in [0, j): its bias (j / 2^32) is far below the test's resolution.
+    auto below = [&rng](size_t j) {
+        return static_cast<size_t>(((rng.next_u64() >> 32) * j) >> 32);
+    };
+    int64_t ge = 0;
+
+    // With several runs per group, the unit is the run: each run's mean residual over its points
+    // in the kept bins, the groups' labels permuted over runs. Checkpoints of one run share its
+    // seed and data order, so permuting them one by one mistakes run offsets for a group effect.
+    const std::vector<int> of = run_labels(run, label);
+    std::vector<double> run_mean;
+    std::vector<int> run_lab;
+    if (!of.empty()) {
+        std::vector<double> rsum(of.size(), 0.0), rcnt(of.size(), 0.0);
+        for (const auto &b : bins)
+            for (size_t i : b)
+                rsum[static_cast<size_t>(run[i])] += res[i], rcnt[static_cast<size_t>(run[i])] += 1;
+        for (size_t r = 0; r < of.size(); ++r)
+            if (rcnt[r] > 0) run_mean.push_back(rsum[r] / rcnt[r]), run_lab.push_back(of[r]);
+        std::vector<int> groups = run_lab;
+        std::sort(groups.begin(), groups.end());
+        const size_t distinct =
+            static_cast<size_t>(std::unique(groups.begin(), groups.end()) - groups.begin());
+        if (distinct < 2 || run_lab.size() <= distinct) run_mean.clear();
+    }
+    if (!run_mean.empty()) {
+        t.unit = "run";
+        t.stat = between_runs(run_mean, run_lab, n_labels);
+        double grand = 0, total = 0;
+        for (double m : run_mean) grand += m;
+        grand /= static_cast<double>(run_mean.size());
+        for (double m : run_mean) total += (m - grand) * (m - grand);
+        t.effect = total > 0 ? t.stat / total : 0.0;
+        std::vector<int> perm = run_lab;
+        for (int64_t r = 0; r < opt.permutations; ++r) {
+            for (size_t j = perm.size(); j > 1; --j) std::swap(perm[j - 1], perm[below(j)]);
+            if (between_runs(run_mean, perm, n_labels) >= t.stat * (1 - 1e-12)) ++ge;
+        }
+        t.p = static_cast<double>(1 + ge) / static_cast<double>(1 + opt.permutations);
+        return t;
+    }
+
+    t.unit = "checkpoint";
     std::vector<double> sum(n_labels), cnt(n_labels);
     t.stat = between_within_bins(bins, label, res, n_labels, sum, cnt);
     double within = 0;
@@ -94,17 +165,10 @@ PermutationTest permutation_test(const std::vector<double> &x, const std::vector
         for (size_t i : b) within += (res[i] - m) * (res[i] - m);
     }
     t.effect = within > 0 ? t.stat / within : 0.0;
-    Rng rng(opt.seed ^ (salt * 0xD1B54A32D192ED03ULL));
     std::vector<int> perm = label;
-    int64_t ge = 0;
     for (int64_t r = 0; r < opt.permutations; ++r) {
         for (const auto &b : bins)  // Fisher-Yates within the bin
-            for (size_t j = b.size(); j > 1; --j) {
-                // Multiply-shift draw in [0, j): its bias (j / 2^32) is far below the test's
-                // resolution.
-                size_t k = static_cast<size_t>(((rng.next_u64() >> 32) * j) >> 32);
-                std::swap(perm[b[j - 1]], perm[b[k]]);
-            }
+            for (size_t j = b.size(); j > 1; --j) std::swap(perm[b[j - 1]], perm[b[below(j)]]);
         if (between_within_bins(bins, perm, res, n_labels, sum, cnt) >= t.stat * (1 - 1e-12)) ++ge;
     }
     t.p = static_cast<double>(1 + ge) / static_cast<double>(1 + opt.permutations);
@@ -149,8 +213,8 @@ CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &
         ax.by_size = residuals_by(in.params, res, ax.size_share);
         ax.by_budget = residuals_by(in.tokens, res, ax.budget_share);
         if (a < 2) {
-            ax.size_test = permutation_test(ax.x, in.params, res, opt, 2 * a + 1);
-            ax.budget_test = permutation_test(ax.x, in.tokens, res, opt, 2 * a + 2);
+            ax.size_test = permutation_test(ax.x, in.params, res, in.run, opt, 2 * a + 1);
+            ax.budget_test = permutation_test(ax.x, in.tokens, res, in.run, opt, 2 * a + 2);
         } else {
             ax.size_test.p = ax.budget_test.p = std::nan("");
             ax.size_test.stat = ax.size_test.effect = ax.budget_test.stat = ax.budget_test.effect =

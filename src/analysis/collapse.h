@@ -14,7 +14,8 @@ namespace em {
 
 struct CollapseInput {
     std::vector<double> loss, value, params, tokens, tokens_seen;  // per point
-    double sign = 1;  // +1 when higher values are better
+    std::vector<int32_t> run;  // per point, 0-based run ids (empty: runs unknown)
+    double sign = 1;           // +1 when higher values are better
 };
 
 struct GroupResidual {
@@ -28,6 +29,9 @@ struct PermutationTest {
     double effect = 0;  // stat / within-bin residual sum of squares
     double p = 1;       // (1 + #{permuted >= observed}) / (1 + permutations)
     int64_t bins = 0;   // bins that held at least two groups
+    // What was permuted: "run" (the groups' labels over whole runs, so a run's correlated
+    // checkpoints move together) when some group has at least two runs, else "checkpoint".
+    std::string unit = "checkpoint";
 };
 
 struct CollapseAxis {

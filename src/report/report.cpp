@@ -487,7 +487,8 @@ Result<std::string> report_html(const json &a, const std::vector<Point> &points,
         "against which one "
         "monotone curve explains most variance across all runs. Size effect p: permutation test "
         "for a difference "
-        "between model sizes at matched loss. Beats extrapolation: the lower-loss points exceed "
+        "between model sizes at matched loss (whole runs are permuted when a size has several). "
+        "Beats extrapolation: the lower-loss points exceed "
         "the interval of a "
         "smooth fit to the higher-loss part. Formulas: docs/analysis.md.</p>\n");
 

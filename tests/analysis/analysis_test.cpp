@@ -7,11 +7,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "analysis/analysis.h"
 #include "analysis/collapse.h"
 #include "analysis/predict.h"
 #include "cli.h"
+#include "common/rng.h"
 #include "synthetic.h"
 
 namespace em {
@@ -229,6 +231,58 @@ TEST(Collapse, DetectsASizeEffectAtMatchedLoss) {
             EXPECT_GT(biggest - smallest, 0.005);
         }
     }
+}
+
+// Checkpoints of one run share its offset (seed, data order), so with no size effect at all a
+// test that permutes checkpoints mistakes run offsets for a size effect; permuting whole runs
+// keeps its false-positive rate near its level, and still finds a real effect.
+TEST(Collapse, PermutingWholeRunsKeepsTheLevelWhenRunsCarryOffsets) {
+    auto runs = testing::synthetic_runs(4, 3);
+    int false_by_run = 0, false_by_checkpoint = 0, found = 0;
+    const int seeds = 20;
+    for (int seed = 0; seed < seeds; ++seed) {
+        for (double effect : {0.0, 0.1}) {
+            std::vector<Point> pts;
+            testing::synthetic_task(
+                pts, runs, 14, "t", "acc", 0.25, [](double L) { return 0.25 + 0.2 * (5.6 - L); }, 0,
+                0.005, 100 + static_cast<uint64_t>(seed));
+            Rng rng(7 + static_cast<uint64_t>(seed));
+            std::map<std::string, double> offset;
+            std::map<std::string, int32_t> id;
+            CollapseInput in;
+            for (auto &p : pts) {
+                if (!offset.count(p.run)) {
+                    offset[p.run] = 0.02 * rng.normal();
+                    id[p.run] = static_cast<int32_t>(id.size());
+                }
+                p.value += offset[p.run] + (p.params == runs.back().params ? effect : 0.0);
+                in.loss.push_back(p.loss), in.value.push_back(p.value);
+                in.params.push_back(p.params), in.tokens.push_back(p.tokens);
+                in.tokens_seen.push_back(p.tokens_seen), in.run.push_back(id[p.run]);
+            }
+            CollapseOptions o;
+            o.permutations = 199;
+            o.seed = static_cast<uint64_t>(seed) + 1;
+            const PermutationTest by_run = collapse_analyze(in, o).axes[0].size_test;
+            EXPECT_EQ(by_run.unit, "run");
+            if (effect > 0) {
+                found += by_run.p < 0.05;
+                continue;
+            }
+            false_by_run += by_run.p < 0.05;
+            in.run.clear();
+            const PermutationTest by_point = collapse_analyze(in, o).axes[0].size_test;
+            EXPECT_EQ(by_point.unit, "checkpoint");
+            false_by_checkpoint += by_point.p < 0.05;
+        }
+    }
+    std::printf(
+        "p < 0.05 without a size effect: %d of %d permuting runs, %d permuting "
+        "checkpoints; with one: %d of %d\n",
+        false_by_run, seeds, false_by_checkpoint, found, seeds);
+    EXPECT_LE(false_by_run, 3);
+    EXPECT_GE(false_by_checkpoint, 8);
+    EXPECT_GE(found, 12);
 }
 
 TEST(Analysis, CliWritesAnalysisAndPrintsTheSummary) {
