@@ -88,7 +88,8 @@ TEST(Metrics, TokenEditDistance) {
     EXPECT_EQ(word_count("two words"), 2);
     EXPECT_EQ(word_count(""), 1);
     EXPECT_EQ(word_count("a\u00a0b\u3000c"), 3);  // Unicode spaces, as Python's \s
-    EXPECT_EQ(word_count("a\xe3b"), 1);           // a broken sequence is not a space
+    const std::string broken = std::string("a\xe3") + "b";
+    EXPECT_EQ(word_count(broken), 1);  // a broken sequence is not a space
     // str.rstrip(): the bytes of trailing whitespace, Unicode included.
     EXPECT_EQ(trailing_whitespace("ab \u3000"), 4u);
     EXPECT_EQ(trailing_whitespace("ab\n\u00a0 "), 4u);
