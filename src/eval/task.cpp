@@ -269,7 +269,7 @@ Result<TaskSpec> spec_read(const std::string &path) {
     s.spec_path = path;
     s.name = fs::path(path).stem().string();
     TomlReader r(t, path);
-    std::string type, filter = "strip";
+    std::string type, filter = "none";  // lm-eval's default: take_first, no change
     int64_t seed = static_cast<int64_t>(s.fewshot_seed);
     bool until_set = t.contains("until");
     r.get("task", s.name);

@@ -61,6 +61,13 @@ void Suite::every_task_loads_with_its_items() {
         EXPECT_EQ(static_cast<int64_t>(t.instances.size()), want) << t.spec.name;
         EXPECT_TRUE(t.spec.metadata.contains("source")) << t.spec.name;
         EXPECT_TRUE(t.spec.metadata.contains("chance")) << t.spec.name;
+        // A generation that writes the answer as the target spells it scores.
+        if (t.spec.output_type == OutputType::generate_until) {
+            for (const auto &in : t.instances) {
+                EXPECT_TRUE(generation_matches(t.spec.gen_filter, in.target, in.target))
+                    << t.spec.name << " line " << in.line;
+            }
+        }
     }
     EXPECT_EQ(names, (std::set<std::string>{"arith_add2", "arith_add3", "brown_lastword",
                                             "brown_sva", "facts_cloze", "facts_compose",

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "eval/eval.h"
 #include "eval/task.h"
 #include "fixtures.h"
 
@@ -52,6 +53,21 @@ TEST_F(TaskFiles, RendersMultipleChoiceWithLmEvalDefaults) {
     EXPECT_EQ(task.instances[1].gold, 2);  // given as the choice's text
     EXPECT_EQ(task.instances[1].line, 3);  // blank lines are skipped but counted
     EXPECT_EQ(task.spec.metrics, task_default_metrics(OutputType::multiple_choice));
+}
+
+TEST_F(TaskFiles, GenerationIsUnfilteredUnlessTheSpecSaysSo) {
+    write_file(dir_ + "/gen.jsonl", "{\"a\": 2, \"b\": 3, \"sum\": \"5\"}\n");
+    const std::string body =
+        "output_type = \"generate_until\"\ndocs = \"gen.jsonl\"\n"
+        "doc_to_text = \"{{a}} + {{b}} =\"\ndoc_to_target = \" {{sum}}\"\n";
+    auto plain = task_load(spec("gen", body));
+    ASSERT_TRUE(plain.is_ok()) << plain.status().message();
+    EXPECT_EQ(plain.value().spec.gen_filter, GenFilter::none);  // lm-eval's take_first
+    EXPECT_TRUE(generation_matches(GenFilter::none, " 5", plain.value().instances[0].target));
+    EXPECT_FALSE(generation_matches(GenFilter::none, "5", plain.value().instances[0].target));
+    auto stripped = task_load(spec("gen2", body + "generation_filter = \"strip\"\n"));
+    ASSERT_TRUE(stripped.is_ok()) << stripped.status().message();
+    EXPECT_EQ(stripped.value().spec.gen_filter, GenFilter::strip);
 }
 
 TEST_F(TaskFiles, FewShotContextIsDescriptionExamplesThenDocument) {
