@@ -350,6 +350,15 @@ Result<std::vector<TaskResult>> eval_checkpoint(const Model &model, const Tokeni
     return out;
 }
 
+namespace {
+
+nlohmann::json with_scoring(nlohmann::json config) {
+    if (config.is_object()) config["scoring"] = kScoringVersion;
+    return config;
+}
+
+}  // namespace
+
 nlohmann::json eval_results_json(const TaskResult &r, const nlohmann::json &config) {
     nlohmann::json res = {{"alias", r.task}}, hib = nlohmann::json::object(),
                    base = nlohmann::json::object();
@@ -368,7 +377,7 @@ nlohmann::json eval_results_json(const TaskResult &r, const nlohmann::json &conf
             {"higher_is_better", {{r.task, hib}}},
             {"n-samples", {{r.task, {{"original", r.n_docs}, {"effective", r.n_evaluated}}}}},
             {"baselines", {{r.task, base}}},
-            {"config", config},
+            {"config", with_scoring(config)},
             {"total_evaluation_time_seconds", std::to_string(r.seconds)}};
 }
 

@@ -41,6 +41,11 @@ struct TaskResult {
     const MetricResult *metric(const std::string &name) const;
 };
 
+// The version of the scoring rules. Raised by any change that alters a score some task file
+// yields, so that a study scores its checkpoints again rather than mixing old and new rules.
+// Every results file records it (config.scoring).
+inline constexpr int kScoringVersion = 2;
+
 // Scores one task. Threads: the pool's (parallel_set_threads).
 Result<TaskResult> eval_task(const Model &model, const Tokenizer &tok, const Task &task,
                              const EvalOptions &opt);

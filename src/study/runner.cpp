@@ -311,8 +311,9 @@ Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Toke
                            const std::vector<Task> &tasks) {
     const std::string out = x.p.evals(run.name, step), marker = study_eval_done_marker(out);
     if (file_exists(marker)) {
-        // Done, unless the config now asks for other tasks or another limit (a marker from before
-        // these were recorded counts as done). The ledger learns of it either way.
+        // Done, unless the config now asks for other tasks or another limit, or the checkpoint
+        // was scored under older scoring rules (a marker from before these were recorded counts
+        // as done). The ledger learns of it either way.
         nlohmann::json done;
         if (auto text = file_read(marker); text.is_ok()) {
             try {
@@ -322,7 +323,8 @@ Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Toke
         }
         const bool same = !done.is_object() || !done.contains("tasks") ||
                           (done["tasks"] == task_names_json(tasks) &&
-                           done.value("limit", x.cfg.eval_limit) == x.cfg.eval_limit);
+                           done.value("limit", x.cfg.eval_limit) == x.cfg.eval_limit &&
+                           done.value("scoring", kScoringVersion) == kScoringVersion);
         if (same)
             return x.ledger.eval_set(run.name, step, "done",
                                      done.is_object() ? done.value("seconds", 0.0) : 0.0);
@@ -349,7 +351,8 @@ Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Toke
                            {"step", step},
                            {"seconds", seconds_since(t0)},
                            {"tasks", task_names_json(tasks)},
-                           {"limit", x.cfg.eval_limit}};
+                           {"limit", x.cfg.eval_limit},
+                           {"scoring", kScoringVersion}};
     EM_TRY(file_write_atomic(marker, done.dump() + "\n"));
     return x.ledger.eval_set(run.name, step, "done", seconds_since(t0));
 }
@@ -712,6 +715,11 @@ Status collect_run(const std::string &dir, const std::string &rd, const std::str
                 marker + ": not valid JSON (" + e.what() +
                 "); delete it and rerun the study to evaluate the checkpoint again");
         }
+        if (done.is_object() && done.contains("scoring") &&
+            done["scoring"] != nlohmann::json(kScoringVersion))
+            return Status::error(marker + ": scored under scoring rules " + done["scoring"].dump() +
+                                 ", this build scores under " + std::to_string(kScoringVersion) +
+                                 "; rerun `emergence study` with this build to score it again");
         std::vector<std::string> files;
         std::error_code ec;
         if (done.is_object() && done.contains("tasks") && done["tasks"].is_array()) {

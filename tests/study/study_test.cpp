@@ -18,6 +18,7 @@
 
 #include "common/fileio.h"
 #include "common/rng.h"
+#include "eval/eval.h"
 #include "eval/suite.h"
 #include "eval/task.h"
 #include "study/builtin_tasks.h"
@@ -328,14 +329,32 @@ TEST(Study, ChangedEvaluationIsRedoneAndStrayRunsAreLeftOut) {
     EXPECT_EQ(std::count(after->begin(), after->end(), '\n'),
               std::count(before->begin(), before->end(), '\n'));
 
+    // A checkpoint scored under older scoring rules (an earlier build) is refused by collect and
+    // scored again by the next study run.
+    auto cfg = study_config_load(dir + "/study.toml");
+    ASSERT_TRUE(cfg.is_ok());
+    std::string marker;
+    for (const auto &e : std::filesystem::directory_iterator(dir + "/out/runs/a-12.8k/evals"))
+        marker = e.path().string() + "/done.json";
+    auto done = nlohmann::json::parse(file_read(marker).value());
+    EXPECT_EQ(done.value("scoring", 0), kScoringVersion);
+    done["scoring"] = kScoringVersion - 1;
+    ASSERT_TRUE(file_write_atomic(marker, done.dump()).is_ok());
+    Status old = study_collect(*cfg, dir + "/out", dir + "/points3.csv");
+    ASSERT_FALSE(old.is_ok());
+    EXPECT_NE(old.message().find(marker + ": scored under scoring rules"), std::string::npos)
+        << old.message();
+    ASSERT_EQ(wait_exit(spawn_study(dir)), 0);
+    done = nlohmann::json::parse(file_read(marker).value());
+    EXPECT_EQ(done.value("scoring", 0), kScoringVersion);
+    EXPECT_EQ(file_read(dir + "/out/points.csv").value(), *after);
+
     // A run trained with another tokenizer (brought in from a machine that built its own) is
     // refused, not mixed in.
     ASSERT_TRUE(file_exists(dir + "/out/runs/b-25.6k/tokenizer.json"));
     ASSERT_TRUE(file_write_atomic(dir + "/out/runs/b-25.6k/tokenizer.json",
                                   "{\"tokenizer_fnv1a64\": \"0123456789abcdef\"}\n")
                     .is_ok());
-    auto cfg = study_config_load(dir + "/study.toml");
-    ASSERT_TRUE(cfg.is_ok());
     Status s = study_collect(*cfg, dir + "/out", dir + "/points2.csv");
     ASSERT_FALSE(s.is_ok());
     EXPECT_NE(s.message().find("b-25.6k: trained with another tokenizer"), std::string::npos)
