@@ -14,6 +14,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -175,7 +176,9 @@ struct Budget {
         const double rate = (done - window.front().second) / secs;
         return rate > 0 ? fmt_duration((total - done) / rate) : "?";
     }
-    int percent() const { return total > 0 ? static_cast<int>(100.0 * done / total) : 0; }
+    int percent() const {
+        return total > 0 ? static_cast<int>(std::min(100.0, 100.0 * done / total)) : 0;
+    }
 };
 
 // The study evaluates the built-in suite (built into its tasks/ directory), not user task files.
@@ -307,27 +310,43 @@ nlohmann::json task_names_json(const std::vector<Task> &tasks) {
     return names;
 }
 
+// A checkpoint's evaluation marker (done.json), null when there is none. It is current unless the
+// config now asks for other tasks or another limit, or the checkpoint was scored under other
+// scoring rules (a marker from before these were recorded counts as current).
+std::optional<nlohmann::json> eval_marker(const std::string &marker) {
+    if (!file_exists(marker)) return std::nullopt;
+    nlohmann::json done;
+    if (auto text = file_read(marker); text.is_ok()) {
+        try {
+            done = nlohmann::json::parse(*text);
+        } catch (const std::exception &) {
+        }
+    }
+    return done;
+}
+
+bool eval_current(const nlohmann::json &done, const StudyConfig &cfg,
+                  const std::vector<Task> &tasks) {
+    return !done.is_object() || !done.contains("tasks") ||
+           (done["tasks"] == task_names_json(tasks) &&
+            done.value("limit", cfg.eval_limit) == cfg.eval_limit &&
+            done.value("scoring", kScoringVersion) == kScoringVersion);
+}
+
+bool eval_done(const StudyPaths &p, const StudyConfig &cfg, const StudyRun &run, int64_t step,
+               const std::vector<Task> &tasks) {
+    auto done = eval_marker(study_eval_done_marker(p.evals(run.name, step)));
+    return done && eval_current(*done, cfg, tasks);
+}
+
 Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Tokenizer &tok,
                            const std::vector<Task> &tasks) {
     const std::string out = x.p.evals(run.name, step), marker = study_eval_done_marker(out);
-    if (file_exists(marker)) {
-        // Done, unless the config now asks for other tasks or another limit, or the checkpoint
-        // was scored under older scoring rules (a marker from before these were recorded counts
-        // as done). The ledger learns of it either way.
-        nlohmann::json done;
-        if (auto text = file_read(marker); text.is_ok()) {
-            try {
-                done = nlohmann::json::parse(*text);
-            } catch (const std::exception &) {
-            }
-        }
-        const bool same = !done.is_object() || !done.contains("tasks") ||
-                          (done["tasks"] == task_names_json(tasks) &&
-                           done.value("limit", x.cfg.eval_limit) == x.cfg.eval_limit &&
-                           done.value("scoring", kScoringVersion) == kScoringVersion);
-        if (same)
+    if (auto done = eval_marker(marker)) {
+        // The ledger learns of a current evaluation either way.
+        if (eval_current(*done, x.cfg, tasks))
             return x.ledger.eval_set(run.name, step, "done",
-                                     done.is_object() ? done.value("seconds", 0.0) : 0.0);
+                                     done->is_object() ? done->value("seconds", 0.0) : 0.0);
         // Unmark first, so a run killed while the directory is rewritten never looks complete.
         std::error_code ec;
         std::filesystem::remove(marker, ec);
@@ -549,10 +568,21 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
     std::map<std::string, Throughput> measured;
     for (const auto &r : runs)
         if (!measured.count(r.size)) measured[r.size] = measure_throughput(r.train);
-    for (const auto &r : runs)
-        x.budget.total += run_train_seconds(r, measured[r.size]) +
-                          static_cast<double>(r.train.checkpoint_plan().size()) *
-                              run_eval_seconds(eval_tokens, measured[r.size]);
+    // The budget: every run's training and evaluations priced; done, what the files already hold.
+    // This process adds only the work it does, so the ETA's rate counts no work found done.
+    for (const auto &r : runs) {
+        const double train_s = run_train_seconds(r, measured[r.size]);
+        const double eval_s = run_eval_seconds(eval_tokens, measured[r.size]);
+        const std::vector<int64_t> plan = r.train.checkpoint_plan();
+        x.budget.total += train_s + static_cast<double>(plan.size()) * eval_s;
+        const std::vector<int64_t> have = checkpoint_list(r.train.out_dir);
+        if (!have.empty())
+            x.budget.done += train_s *
+                             static_cast<double>(std::min(have.back(), r.train.total_steps())) /
+                             static_cast<double>(r.train.total_steps());
+        for (int64_t step : plan)
+            if (eval_done(x.p, cfg, r, step, tasks)) x.budget.done += eval_s;
+    }
     for (size_t i = 0; i < runs.size(); ++i) {
         const StudyRun &r = runs[i];
         const TrainConfig &t = r.train;
@@ -561,7 +591,6 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
         const double run_tokens = static_cast<double>(t.total_steps() * t.tokens_per_step());
         const std::vector<int64_t> plan = t.checkpoint_plan();
         std::vector<int64_t> have = checkpoint_list(t.out_dir);
-        const double base_done = x.budget.done;
         // The run's wall time goes to the ledger at each checkpoint and each evaluation, so a
         // killed runner loses from the record only the work it loses.
         auto mark = Clock::now();
@@ -587,10 +616,12 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
             // The run's own ETA: its tokens left at the rate this process has trained it.
             const double resumed_tokens =
                 have.empty() ? 0.0 : static_cast<double>(have.back() * t.tokens_per_step());
+            double credited_tokens = resumed_tokens;  // what the budget counts of this run
             o.on_step = [&](const TrainProgress &pr) {
-                x.budget.done =
-                    base_done + train_s * static_cast<double>(pr.tokens_seen) / run_tokens;
                 x.budget.mark_start();
+                x.budget.done +=
+                    train_s * (static_cast<double>(pr.tokens_seen) - credited_tokens) / run_tokens;
+                credited_tokens = static_cast<double>(pr.tokens_seen);
                 const double rate =
                     pr.elapsed_s > 0
                         ? (static_cast<double>(pr.tokens_seen) - resumed_tokens) / pr.elapsed_s
@@ -618,7 +649,6 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
             };
             EM_TRY(train_run(t, o).with_context("run " + r.name));
         }
-        x.budget.done = base_done + train_s;
         EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
                                 "evaluating", lap()));
         for (int64_t step : checkpoint_list(t.out_dir)) {
@@ -628,14 +658,16 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
                                         std::stod(meta->at("emergence.val_loss")));
         }
         for (int64_t step : plan) {
-            if (!file_exists(study_eval_done_marker(x.p.evals(r.name, step))))
-                x.budget.mark_start();  // the clock starts with the first work this process does
-            x.progress.line("study " + std::to_string(x.budget.percent()) + "% ETA " +
-                            x.budget.eta() + " | evaluating " + r.name + " step " +
-                            std::to_string(step));
+            const bool fresh = !eval_done(x.p, cfg, r, step, tasks);
+            if (fresh) {
+                x.budget.mark_start();  // the clock starts with the first work it does
+                x.progress.line("study " + std::to_string(x.budget.percent()) + "% ETA " +
+                                x.budget.eta() + " | evaluating " + r.name + " step " +
+                                std::to_string(step));
+            }
             EM_TRY(evaluate_checkpoint(x, r, step, tok, tasks)
                        .with_context("evaluating " + r.name + " step " + std::to_string(step)));
-            x.budget.done += eval_s;
+            if (fresh) x.budget.done += eval_s;
             EM_TRY(x.ledger.run_set(r.name, r.params, t.tokens, t.total_steps(), t.total_steps(),
                                     "evaluating", lap()));
         }
