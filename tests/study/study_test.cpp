@@ -85,6 +85,17 @@ pid_t spawn_study(const std::string &dir, const char *arg1 = nullptr, const char
     return pid;
 }
 
+// Runs the study to its end with what it prints on stderr captured: (exit status, output).
+std::pair<int, std::string> run_study_captured(const std::string &dir) {
+    std::string cmd = std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + dir +
+                      "/out 2>&1 >/dev/null";
+    FILE *p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    return {WEXITSTATUS(pclose(p)), out};
+}
+
 int wait_exit(pid_t pid) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -345,13 +356,8 @@ TEST(Study, ChangedEvaluationIsRedoneAndStrayRunsAreLeftOut) {
     EXPECT_NE(old.message().find(marker + ": scored under scoring rules"), std::string::npos)
         << old.message();
     // The rerun scores that one checkpoint; its progress counts the rest as done from the start.
-    std::string cmd = std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + dir +
-                      "/out 2>&1 >/dev/null";
-    FILE *pipe = popen(cmd.c_str(), "r");
-    std::string log;
-    char buf[512];
-    while (fgets(buf, sizeof buf, pipe)) log += buf;
-    ASSERT_EQ(WEXITSTATUS(pclose(pipe)), 0) << log;
+    auto [rc, log] = run_study_captured(dir);
+    ASSERT_EQ(rc, 0) << log;
     const size_t at = log.find("| evaluating ");
     ASSERT_NE(at, std::string::npos) << log;
     EXPECT_EQ(log.find("| evaluating ", at + 1), std::string::npos) << log;
@@ -494,13 +500,7 @@ TEST(Study, SecondRunnerIsRefusedWhileTheFirstHoldsTheLock) {
         if (held.is_ok() && *held == std::to_string(first)) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::string cmd = std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + dir +
-                      "/out 2>&1 >/dev/null";
-    FILE *p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    int rc = WEXITSTATUS(pclose(p));
+    auto [rc, out] = run_study_captured(dir);
     kill(first, SIGKILL);
     wait_exit(first);
     EXPECT_EQ(rc, 1);
