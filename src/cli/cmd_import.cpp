@@ -6,6 +6,7 @@
 
 #include "analysis/import.h"
 #include "cli/command.h"
+#include "eval/import_lmeval.h"
 
 namespace em::cli {
 namespace {

@@ -1,0 +1,192 @@
+// The lm-evaluation-harness importer: results in the v0.3 and current layouts, path patterns,
+// baselines and aggregates; malformed inputs give one located error.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <cmath>
+#include <filesystem>
+
+#include "eval/import_lmeval.h"
+#include "tests/analysis/cli.h"
+
+namespace em {
+namespace {
+
+using testing::TempDir;
+
+// A v0.3 results file: acc with stderr sqrt(p(1-p)/(n-1)), LAMBADA perplexity.
+std::string v03_file(double arc_acc, double ppl) {
+    double se = std::sqrt(arc_acc * (1 - arc_acc) / (2376 - 1));
+    return fmt::format(R"({{"results": {{
+  "arc_easy": {{"acc": {}, "acc_stderr": {}, "acc_norm": 0.3, "acc_norm_stderr": 0.009}},
+  "lambada_openai": {{"ppl": {}, "ppl_stderr": 1.5, "acc": 0.4, "acc_stderr": 0.0068}},
+  "hendrycksTest-anatomy": {{"acc": 0.3, "acc_stderr": 0.04}},
+  "hendrycksTest-virology": {{"acc": 0.2, "acc_stderr": 0.03}},
+  "mystery_task": {{"acc": 0.6, "acc_stderr": 0.01}}
+}}, "versions": {{"arc_easy": 0}}, "config": {{"model": "hf-causal"}}}})",
+                       arc_acc, se, ppl);
+}
+
+const Point *find(const std::vector<Point> &pts, const std::string &run, int64_t step,
+                  const std::string &task, const std::string &metric) {
+    for (const auto &p : pts)
+        if (p.run == run && p.step == step && p.task == task && p.metric == metric) return &p;
+    return nullptr;
+}
+
+ImportOptions pythia_like(const TempDir &tmp) {
+    ImportOptions o;
+    o.dir = tmp / "evals";
+    o.pattern = "pythia-{run}/{size}_step{step}.json";
+    o.params = {"tiny=1000000", "small=3000000"};
+    o.tokens = {"5e9"};
+    o.tokens_per_step = 1000;
+    return o;
+}
+
+TEST(ImportLmEval, V03LayoutWithPerplexityAsLoss) {
+    TempDir tmp("lmeval03");
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step2000.json", v03_file(0.4, 90.0));
+    testing::file_put(tmp / "evals/pythia-small/small_step2000.json", v03_file(0.5, 30.0));
+    testing::file_put(tmp / "evals/pythia-small/small_step10.json", v03_file(0.0, 900.0));
+    testing::file_put(tmp / "evals/pythia-small/notes.txt", "ignored: does not match the pattern");
+    ImportOptions o = pythia_like(tmp);
+    LmEvalOptions lm;
+    lm.loss_from = "lambada_openai:ppl";
+    auto r = import_lm_eval(o, lm);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_EQ(r->files, 4);
+    // A score of exactly 0 has a zero stderr: its n is the task's count at the other checkpoints.
+    EXPECT_EQ(find(r->points, "small", 10, "arc_easy", "acc")->n, 2376);
+    const Point *p = find(r->points, "tiny", 2000, "arc_easy", "acc");
+    ASSERT_NE(p, nullptr);
+    EXPECT_DOUBLE_EQ(p->loss, std::log(90.0));
+    EXPECT_EQ(p->n, 2376);  // from the stderr
+    EXPECT_DOUBLE_EQ(p->baseline, 0.25);
+    EXPECT_EQ(p->params, 1e6);
+    EXPECT_EQ(p->tokens, 5e9);
+    EXPECT_EQ(p->tokens_seen, 2e6);
+    EXPECT_DOUBLE_EQ(find(r->points, "tiny", 100, "lambada_openai", "acc")->baseline, 0.0);
+    // The loss itself is not a task row.
+    EXPECT_EQ(find(r->points, "tiny", 100, "lambada_openai", "ppl"), nullptr);
+    // Unknown task: baseline 0 with one warning naming the fix.
+    EXPECT_DOUBLE_EQ(find(r->points, "small", 2000, "mystery_task", "acc")->baseline, 0.0);
+    ASSERT_EQ(r->warnings.size(), 1u);
+    EXPECT_NE(r->warnings[0].find("--choices mystery_task=K"), std::string::npos) << r->warnings[0];
+}
+
+TEST(ImportLmEval, AggregatesAreExampleWeightedMeans) {
+    TempDir tmp("lmeval_agg");
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
+    ImportOptions o = pythia_like(tmp);
+    o.aggregate = {"mmlu=hendrycksTest-.*"};
+    o.drop_aggregated = true;
+    o.task_filter = "^(mmlu|arc_easy)$";
+    LmEvalOptions lm;
+    lm.loss_from = "lambada_openai:ppl";
+    auto r = import_lm_eval(o, lm);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    const Point *m = find(r->points, "tiny", 100, "mmlu", "acc");
+    ASSERT_NE(m, nullptr);
+    int64_t n1 = std::llround(0.3 * 0.7 / (0.04 * 0.04) + 1),
+            n2 = std::llround(0.2 * 0.8 / (0.03 * 0.03) + 1);
+    EXPECT_EQ(m->n, n1 + n2);
+    EXPECT_NEAR(m->value, (0.3 * n1 + 0.2 * n2) / (n1 + n2), 1e-12);
+    EXPECT_DOUBLE_EQ(m->baseline, 0.25);
+    EXPECT_EQ(find(r->points, "tiny", 100, "hendrycksTest-anatomy", "acc"), nullptr);
+    EXPECT_EQ(find(r->points, "tiny", 100, "mystery_task", "acc"), nullptr);
+    EXPECT_TRUE(r->warnings.empty())
+        << r->warnings[0];  // the filtered-out task is not warned about
+}
+
+TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
+    TempDir tmp("lmeval04");
+    const char *file = R"({"results": {
+  "arc_challenge": {"alias": "arc_challenge", "acc,none": 0.3, "acc_stderr,none": 0.013,
+                    "acc_norm,none": 0.33, "acc_norm_stderr,none": 0.0137},
+  "gsm8k": {"alias": "gsm8k", "exact_match,strict-match": 0.05, "exact_match_stderr,strict-match": 0.006,
+            "exact_match,flexible-extract": 0.07, "exact_match_stderr,flexible-extract": "N/A"}},
+ "n-samples": {"arc_challenge": {"original": 1172, "effective": 1172}, "gsm8k": {"original": 1319, "effective": 1319}},
+ "configs": {}, "versions": {}, "n-shot": {}, "config": {}})";
+    testing::file_put(tmp / "evals/runA/step_00000500/results.json", file);
+    testing::file_put(tmp / "loss.csv", "run,step,loss\nrunA,500,3.25\n");
+    ImportOptions o;
+    o.dir = tmp / "evals";
+    o.pattern = "{run}/step_{step}/results.json";
+    o.params = {"2e6"};
+    o.tokens = {"runA=4e7"};
+    o.tokens_per_step = 4096;
+    o.loss_csv = tmp / "loss.csv";
+    auto r = import_lm_eval(o, LmEvalOptions{});
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    const Point *a = find(r->points, "runA", 500, "arc_challenge", "acc_norm");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->n, 1172);
+    EXPECT_EQ(a->loss, 3.25);
+    EXPECT_EQ(a->tokens, 4e7);
+    const Point *g = find(r->points, "runA", 500, "gsm8k", "exact_match_strict-match");
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g->n, 1319);
+    EXPECT_DOUBLE_EQ(g->baseline, 0.0);
+    EXPECT_NE(find(r->points, "runA", 500, "gsm8k", "exact_match_flexible-extract"), nullptr);
+
+    // A checkpoint the loss file lacks.
+    testing::file_put(tmp / "evals/runA/step_00000900/results.json", file);
+    auto bad = import_lm_eval(o, LmEvalOptions{});
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("no loss for run 'runA' step 900; add the row to"),
+              std::string::npos)
+        << bad.status().message();
+}
+
+TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
+    TempDir tmp("lmeval_bad");
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json",
+                      "{\"results\": {\n  \"arc_easy\": {\"acc\": 0.3,,}\n}}");
+    ImportOptions o = pythia_like(tmp);
+    LmEvalOptions lm;
+    lm.loss_from = "lambada_openai:ppl";
+    auto r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    std::string m = r.status().message();
+    EXPECT_NE(m.find("tiny_step100.json:2:27: invalid JSON"), std::string::npos) << m;
+
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json",
+                      "{\"results\": {\"arc_easy\": {\"acc\": 0.3}}}");
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("tiny_step100.json:1:2: no task 'lambada_openai'"),
+              std::string::npos)
+        << r.status().message();
+
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 50));
+    o.params = {"small=3000000"};
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find(
+                  "no parameter count for run 'tiny' (size 'tiny'); pass --params tiny=N"),
+              std::string::npos)
+        << r.status().message();
+
+    o.pattern = "pythia-{run}/{size}_step{step}.jsn";
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("no file matches --pattern"), std::string::npos);
+
+    // A step too large for an integer is an error naming the file, not a crash.
+    std::filesystem::remove_all(tmp / "evals/pythia-tiny");
+    testing::file_put(tmp / "evals/pythia-tiny/tiny_step99999999999999999999999.json",
+                      v03_file(0.3, 50));
+    o.pattern = "pythia-{run}/{size}_step{step}.json";
+    o.params = {"tiny=1000000"};
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("{step} is '99999999999999999999999' in its path, not an "
+                                        "integer"),
+              std::string::npos)
+        << r.status().message();
+}
+
+}  // namespace
+}  // namespace em
