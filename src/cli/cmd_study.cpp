@@ -4,8 +4,12 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "study/collect.h"
 #include "study/config.h"
+#include "study/plan.h"
 #include "study/runner.h"
+#include "study/select.h"
+#include "study/status.h"
 
 namespace em::cli {
 namespace {

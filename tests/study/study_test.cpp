@@ -22,9 +22,13 @@
 #include "eval/suite.h"
 #include "eval/task.h"
 #include "study/builtin_tasks.h"
+#include "study/collect.h"
 #include "study/config.h"
 #include "study/ledger.h"
+#include "study/plan.h"
 #include "study/runner.h"
+#include "study/select.h"
+#include "study/status.h"
 #include "tests/train/fixtures.h"
 
 namespace em {
