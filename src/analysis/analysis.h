@@ -1,18 +1,19 @@
 // The loss-perspective analysis of a points table: per task metric, correlations with loss, the
 // collapse test, the threshold model and verdict, the extrapolation check; per task, whether the
 // continuous metrics agree with the discontinuous one; the scaling law and the model size each
-// emergent threshold needs. The result is analysis.json (schema and formulas: docs/analysis.md).
+// emergent threshold needs. The result (result.h) is what analysis.json holds; formulas:
+// docs/analysis.md.
 #pragma once
 
 #include <cstdint>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "analysis/collapse.h"
 #include "analysis/extrapolate.h"
 #include "analysis/points.h"
+#include "analysis/result.h"
 #include "analysis/scaling_law.h"
 #include "analysis/threshold.h"
 #include "common/status.h"
@@ -39,20 +40,19 @@ struct AnalysisOptions {
 
 // Runs the whole analysis. Fails (one line, with the fix) when no point falls in the window or a
 // filter is malformed.
-Result<nlohmann::json> analysis_run(const std::vector<Point> &points, const AnalysisOptions &opt);
+Result<AnalysisResult> analysis_run(const std::vector<Point> &points, const AnalysisOptions &opt);
 
-// Reads points, analyses them and writes `out_dir`/analysis.json atomically.
+// Reads points, analyses them and writes `out_dir`/analysis.json (analysis_to_json) atomically.
 Status analysis_write(const std::string &points_path, const std::string &out_dir,
                       const AnalysisOptions &opt);
 
-// Reads and checks an analysis.json written by analysis_run.
-Result<nlohmann::json> analysis_read(const std::string &path);
+// Reads an analysis.json written by analysis_write. Fails with one line naming the file, the key
+// and the fix when it is not one, its version is not kAnalysisVersion or a key is missing or
+// mistyped.
+Result<AnalysisResult> analysis_read(const std::string &path);
 
 // A text table of the verdicts, thresholds, correlations and collapse R² per task metric, and the
 // scaling law: what `emergence analyze` prints.
-std::string analysis_summary_format(const nlohmann::json &analysis);
-
-// The threshold-model parameters of one result entry of analysis.json, for predictions and plots.
-CurveParams analysis_curve_params(const nlohmann::json &model);
+std::string analysis_summary_format(const AnalysisResult &analysis);
 
 }  // namespace em

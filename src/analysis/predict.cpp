@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "analysis/analysis.h"
 #include "analysis/metrics.h"
 #include "analysis/scaling_law.h"
 
@@ -14,19 +13,14 @@ namespace em {
 
 using json = nlohmann::json;
 
-Result<json> predict_from_analysis(const json &a, double params, double tokens) {
+Result<json> predict_from_analysis(const AnalysisResult &a, double params, double tokens) {
     if (!(params > 0) || !(tokens > 0))
         return Status::error(
             fmt::format("predict: --params {} and --tokens {} must both be > 0", params, tokens));
-    const json &law = a.contains("scaling_law") ? a["scaling_law"] : json();
-    if (!law.is_object() || !law.value("ok", false))
-        return Status::error(
-            "predict: the analysis has no fitted scaling law (" +
-            (law.is_object() ? law.value("note", std::string("missing")) : std::string("missing")) +
-            "); analyse runs of several sizes and budgets first");
-    ScalingLaw s;
-    s.E = law.value("E", 0.0), s.A = law.value("A", 0.0), s.B = law.value("B", 0.0);
-    s.alpha = law.value("alpha", 0.0), s.beta = law.value("beta", 0.0);
+    const ScalingLaw &s = a.scaling_law.fit;
+    if (!s.ok)
+        return Status::error("predict: the analysis has no fitted scaling law (" + s.note +
+                             "); analyse runs of several sizes and budgets first");
     double loss = s.predict(params, tokens);
     json out = {
         {"params", params},
@@ -34,17 +28,16 @@ Result<json> predict_from_analysis(const json &a, double params, double tokens) 
         {"loss", loss},
         {"law", {{"E", s.E}, {"A", s.A}, {"B", s.B}, {"alpha", s.alpha}, {"beta", s.beta}}}};
     json tasks = json::array();
-    for (const auto &r : a["results"]) {
-        CurveParams p = analysis_curve_params(r["models"]["threshold"]);
+    for (const SeriesResult &r : a.results) {
+        CurveParams p = curve_usable(r.threshold_model.params);
         double v = p.eval(loss);
-        if (metric_info(r.value("metric", "")).proportion) v = std::clamp(v, 0.0, 1.0);
-        double lo = r["loss_range"][0].is_number() ? r["loss_range"][0].get<double>() : NAN;
-        double hi = r["loss_range"][1].is_number() ? r["loss_range"][1].get<double>() : NAN;
-        tasks.push_back({{"task", r.value("task", "")},
-                         {"metric", r.value("metric", "")},
+        if (metric_info(r.metric).proportion) v = std::clamp(v, 0.0, 1.0);
+        double lo = r.loss_lo, hi = r.loss_hi;
+        tasks.push_back({{"task", r.task},
+                         {"metric", r.metric},
                          {"value", v},
-                         {"baseline", r["baseline"]},
-                         {"verdict", r.value("verdict", "")},
+                         {"baseline", std::isfinite(r.baseline) ? json(r.baseline) : json()},
+                         {"verdict", r.verdict},
                          {"loss_range", {lo, hi}},
                          {"beyond_observed", !(loss >= lo && loss <= hi)}});
     }

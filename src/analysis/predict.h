@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "analysis/result.h"
 #include "common/status.h"
 
 namespace em {
@@ -13,7 +14,7 @@ namespace em {
 // Returns {"params", "tokens", "loss", "law": {...}, "tasks": [{"task", "metric", "value",
 // "baseline", "verdict", "beyond_observed", "loss_range"}]}. Fails when the analysis has no fitted
 // scaling law or N, D are not positive.
-Result<nlohmann::json> predict_from_analysis(const nlohmann::json &analysis, double params,
+Result<nlohmann::json> predict_from_analysis(const AnalysisResult &analysis, double params,
                                              double tokens);
 
 // The prediction as an aligned text table.

@@ -7,11 +7,11 @@
 // browser.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "analysis/points.h"
+#include "analysis/result.h"
 #include "common/status.h"
 
 namespace em {
@@ -22,13 +22,14 @@ struct ReportOptions {
         assets;  // node_modules folder holding vega, vega-lite, vega-embed; empty = assets_dir()
 };
 
-// Builds the HTML text. `points` must be the table the analysis was made from: the report checks
-// that every task metric has as many points in the analysis window as analysis.json says.
-Result<std::string> report_html(const nlohmann::json &analysis, const std::vector<Point> &points,
+// Builds the HTML text. `points` must be the table the analysis was made from: the report selects
+// them with the analysis' window and checks that every task metric has as many points in it as
+// the analysis counted.
+Result<std::string> report_html(const AnalysisResult &analysis, const std::vector<Point> &points,
                                 const ReportOptions &opt);
 
 // Builds the report and writes it atomically to `out_path`.
-Status report_write(const std::string &out_path, const nlohmann::json &analysis,
+Status report_write(const std::string &out_path, const AnalysisResult &analysis,
                     const std::vector<Point> &points, const ReportOptions &opt);
 
 // Reads analysis.json and points.csv, then report_write.

@@ -64,7 +64,7 @@ TEST(Analysis, PlantedTasksGetTheirVerdicts) {
     auto pts = planted_points();
     auto r = analysis_run(pts, fast_options());
     ASSERT_TRUE(r.is_ok()) << r.status().message();
-    const json &a = *r;
+    const json a = analysis_to_json(*r);
     const json *em = result(a, "emergent_task", "acc");
     ASSERT_NE(em, nullptr);
     EXPECT_EQ((*em)["verdict"], "emergent");
@@ -125,7 +125,7 @@ TEST(Analysis, PlantedTasksGetTheirVerdicts) {
                 0.02);
 
     // predict: below the loss of the smallest model, the emergent task is at chance.
-    auto p = predict_from_analysis(a, 5e6, 2e7);
+    auto p = predict_from_analysis(*r, 5e6, 2e7);
     ASSERT_TRUE(p.is_ok()) << p.status().message();
     EXPECT_NEAR((*p)["loss"].get<double>(), testing::synthetic_loss(5e6, 2e7), 0.05);
     for (const auto &t : (*p)["tasks"])
@@ -133,7 +133,7 @@ TEST(Analysis, PlantedTasksGetTheirVerdicts) {
             EXPECT_DOUBLE_EQ(t["value"].get<double>(), 0.25);
             EXPECT_TRUE(t["beyond_observed"].get<bool>());  // a higher loss than any checkpoint
         }
-    auto big = predict_from_analysis(a, 3e8, 3e10);
+    auto big = predict_from_analysis(*r, 3e8, 3e10);
     ASSERT_TRUE(big.is_ok());
     for (const auto &t : (*big)["tasks"])
         if (t["task"] == "emergent_task" && t["metric"] == "acc") {
@@ -159,19 +159,20 @@ TEST(Analysis, ExactMatchEstimatesItsPlateau) {
         [](double L) { return 0.02 + 0.12 * (5.6 - L); }, 300, 0, 21);
     auto r = analysis_run(pts, fast_options());
     ASSERT_TRUE(r.is_ok()) << r.status().message();
+    const json a = analysis_to_json(*r);
     for (uint64_t seed = 1; seed <= 4; ++seed) {
-        const json *l = result(*r, "lucky" + std::to_string(seed), "exact_match");
+        const json *l = result(a, "lucky" + std::to_string(seed), "exact_match");
         ASSERT_NE(l, nullptr);
         EXPECT_EQ((*l)["verdict"], "never_above_chance") << (*l)["reasons"];
     }
-    const json *em = result(*r, "emergent_gen", "exact_match");
+    const json *em = result(a, "emergent_gen", "exact_match");
     ASSERT_NE(em, nullptr);
     EXPECT_EQ((*em)["verdict"], "emergent") << (*em)["reasons"];
     EXPECT_EQ((*em)["likelihood"], "binomial");
     ASSERT_TRUE((*em)["threshold"].is_object());
     EXPECT_LE((*em)["threshold"]["ci_low"].get<double>(), kEta);
     EXPECT_GE((*em)["threshold"]["ci_high"].get<double>(), kEta);
-    const json *sm = result(*r, "smooth_gen", "exact_match");
+    const json *sm = result(a, "smooth_gen", "exact_match");
     ASSERT_NE(sm, nullptr);
     EXPECT_EQ((*sm)["verdict"], "smooth") << (*sm)["reasons"];
 }
@@ -182,7 +183,7 @@ TEST(Analysis, WindowOptionsChooseThePoints) {
     o.task_filter = "^smooth_task$";
     auto all = analysis_run(pts, o);
     ASSERT_TRUE(all.is_ok());
-    int64_t n_default = (*all)["results"][0]["n_points"].get<int64_t>();
+    int64_t n_default = all->results[0].n_points;
     int64_t expect = 0;
     for (const auto &p : pts) expect += p.task == "smooth_task" && p.tokens_seen >= 0.1 * p.tokens;
     EXPECT_EQ(n_default, expect);
@@ -191,10 +192,10 @@ TEST(Analysis, WindowOptionsChooseThePoints) {
     o.loss_max = 4.0;
     auto cut = analysis_run(pts, o);
     ASSERT_TRUE(cut.is_ok());
-    const json &r = (*cut)["results"][0];
-    EXPECT_GE(r["loss_range"][0].get<double>(), 3.0);
-    EXPECT_LE(r["loss_range"][1].get<double>(), 4.0);
-    EXPECT_LT(r["n_points"].get<int64_t>(), n_default);
+    const SeriesResult &r = cut->results[0];
+    EXPECT_GE(r.loss_lo, 3.0);
+    EXPECT_LE(r.loss_hi, 4.0);
+    EXPECT_LT(r.n_points, n_default);
     o.loss_min = 40;
     o.loss_max = 50;
     auto none = analysis_run(pts, o);

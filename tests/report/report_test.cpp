@@ -89,20 +89,20 @@ std::vector<Point> small_points() {
     return pts;
 }
 
-json small_analysis(const std::vector<Point> &pts) {
+AnalysisResult small_analysis(const std::vector<Point> &pts) {
     AnalysisOptions o;
     o.threshold.bootstrap = 50;
     o.collapse.permutations = 49;
     o.law.bootstrap = 10;
     auto a = analysis_run(pts, o);
     EXPECT_TRUE(a.is_ok()) << a.status().message();
-    return a.is_ok() ? *a : json();
+    return a.is_ok() ? *a : AnalysisResult();
 }
 
 TEST(Report, IsSelfContainedAndEveryChartRendersItsPoints) {
     TempDir tmp("report");
     auto pts = small_points();
-    json a = small_analysis(pts);
+    AnalysisResult a = small_analysis(pts);
     std::string out = tmp / "report.html";
     Status s = report_write(out, a, pts, ReportOptions{});
     ASSERT_TRUE(s.is_ok()) << s.message();
@@ -127,7 +127,7 @@ TEST(Report, IsSelfContainedAndEveryChartRendersItsPoints) {
 TEST(Report, RefusesPointsThatDoNotMatchTheAnalysisAndMissingAssets) {
     TempDir tmp("report_bad");
     auto pts = small_points();
-    json a = small_analysis(pts);
+    AnalysisResult a = small_analysis(pts);
     auto fewer = pts;
     fewer.pop_back();
     Status s = report_write(tmp / "r.html", a, fewer, ReportOptions{});
@@ -170,17 +170,17 @@ TEST(Report, PythiaFromLmEvalFilesThroughTheCommandLine) {
     auto a = analysis_read(tmp / "an/analysis.json");
     ASSERT_TRUE(a.is_ok()) << a.status().message();
     // Loss is LAMBADA's log-perplexity; the window keeps steps >= 10% of 143,000: 13 per run.
-    for (const auto &r : (*a)["results"]) {
-        EXPECT_EQ(r["n_points"].get<int64_t>(), 7 * 13) << r["task"];
-        if (r["task"] == "arc_easy" || r["task"] == "piqa" || r["task"] == "sciq" ||
-            r["task"] == "lambada_openai") {
-            EXPECT_EQ(r["verdict"], "smooth") << r["task"] << " " << r["metric"];
+    for (const SeriesResult &r : a->results) {
+        EXPECT_EQ(r.n_points, 7 * 13) << r.task;
+        if (r.task == "arc_easy" || r.task == "piqa" || r.task == "sciq" ||
+            r.task == "lambada_openai") {
+            EXPECT_EQ(r.verdict, "smooth") << r.task << " " << r.metric;
         }
-        EXPECT_LT(r["spearman"].get<double>(), -0.5) << r["task"];
+        EXPECT_LT(r.spearman, -0.5) << r.task;
     }
     // One budget for every run: the law falls back to every window checkpoint, and says so.
-    EXPECT_TRUE((*a)["scaling_law"]["ok"].get<bool>());
-    EXPECT_EQ((*a)["scaling_law"]["points"], "all");
+    EXPECT_TRUE(a->scaling_law.fit.ok);
+    EXPECT_EQ(a->scaling_law.points, "all");
     auto rep =
         testing::cli_run("report --dir " + (tmp / "an") + " --points " + (tmp / "points.csv"), tmp);
     ASSERT_EQ(rep.code, 0) << rep.err;
@@ -188,7 +188,7 @@ TEST(Report, PythiaFromLmEvalFilesThroughTheCommandLine) {
     if (!std::filesystem::exists(kChromium)) GTEST_SKIP() << "chromium is not installed";
     std::string body;
     auto charts = charts_rendered(tmp / "an/report.html", tmp, body);
-    size_t series = (*a)["results"].size(), tasks = 7;
+    size_t series = a->results.size(), tasks = 7;
     expect_all_rendered(charts, 2 + series + tasks);
 }
 

@@ -1,0 +1,31 @@
+// The report's Vega-Lite chart specs. Charts of points carry a layer named "primary" whose data
+// is {"name": "points"}: the page script fills it with the series' rows from the shared data and
+// counts the marks that layer drew.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "analysis/result.h"
+
+namespace em {
+
+// Six significant digits keep the embedded data small without moving any point visibly.
+double chart_round6(double v);
+
+// Performance against loss: points, chance line, fitted threshold model, η and its interval, and
+// the smooth model extrapolated from the higher-loss part (dashed).
+nlohmann::json chart_series_spec(const SeriesResult &r);
+
+// Performance against compute 6·N·D, with the chance line.
+nlohmann::json chart_compute_spec(const SeriesResult &r);
+
+// R² of the monotone fit against each collapse axis, one bar per series and axis; `rows` is set
+// to the number of bars.
+nlohmann::json chart_r2_spec(const std::vector<SeriesResult> &results, int64_t &rows);
+
+// The scaling law's observed against predicted losses; `rows` is set to the number of points.
+nlohmann::json chart_law_spec(const ScalingLawResult &law, int64_t &rows);
+
+}  // namespace em

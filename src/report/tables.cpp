@@ -1,0 +1,165 @@
+// The report's HTML tables; see tables.h.
+#include "report/tables.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace em {
+
+std::string html_escape(const std::string &s) {
+    std::string o;
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                o += "&amp;";
+                break;
+            case '<':
+                o += "&lt;";
+                break;
+            case '>':
+                o += "&gt;";
+                break;
+            case '"':
+                o += "&quot;";
+                break;
+            default:
+                o.push_back(c);
+        }
+    }
+    return o;
+}
+
+std::string table_g3(double v) {
+    return std::isfinite(v) ? fmt::format("{:.3g}", v) : "–";
+}
+
+namespace {
+
+std::string f3(double v) {
+    return std::isfinite(v) ? fmt::format("{:.3f}", v) : "–";
+}
+
+const auto g3 = table_g3;
+
+// η means something only where the verdict found a threshold.
+bool has_eta(const std::string &verdict) {
+    return verdict == "emergent" || verdict == "inconclusive";
+}
+
+std::string eta_cell(const MetricEta &x) {
+    return has_eta(x.verdict) ? fmt::format("{} [{}, {}]", g3(x.eta), g3(x.ci_low), g3(x.ci_high))
+                              : std::string("–");
+}
+
+}  // namespace
+
+std::string table_verdicts(const std::vector<SeriesResult> &results) {
+    std::string html =
+        "<h2>Verdicts and correlations</h2>\n<table><tr><th class=\"l\">task</th><th "
+        "class=\"l\">metric</th>"
+        "<th>points</th><th class=\"l\">verdict</th><th>η [95% "
+        "interval]</th><th>Spearman</th><th>Pearson</th>"
+        "<th class=\"l\">best axis</th><th>R² loss</th><th>R² compute</th><th>R² params</th>"
+        "<th>size effect p</th><th>beats extrapolation</th></tr>\n";
+    for (const SeriesResult &r : results) {
+        auto r2 = [&](const char *axis) {
+            const CollapseAxisResult *x = r.collapse_axis(axis);
+            return x ? f3(x->r2) : std::string("–");
+        };
+        const CollapseAxisResult *loss_axis = r.collapse_axis("loss");
+        std::string eta = "–";
+        if (r.threshold)
+            eta = fmt::format("{} [{}, {}]", g3(r.threshold->loss), g3(r.threshold->ci_low),
+                              g3(r.threshold->ci_high));
+        const SeriesExtrapolation &ex = r.extrapolation;
+        html += fmt::format(
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l "
+            "{}\">{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td><td "
+            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>\n",
+            html_escape(r.task), html_escape(r.metric), r.n_points, r.verdict, r.verdict, eta,
+            f3(r.spearman), f3(r.pearson), html_escape(r.collapse.best_axis), r2("loss"),
+            r2("log_compute"), r2("log_params"),
+            loss_axis ? g3(loss_axis->size_test.p) : std::string("–"),
+            ex.done ? (ex.exceeds_interval ? "yes" : "no") : "–");
+    }
+    html +=
+        "</table>\n<p class=\"small\">η: the loss below which the threshold model rises from "
+        "chance, with its "
+        "bootstrap interval (shown for emergent and inconclusive verdicts). Best axis: the axis "
+        "against which one "
+        "monotone curve explains most variance across all runs. Size effect p: permutation test "
+        "for a difference "
+        "between model sizes at matched loss (whole runs are permuted when a size has several). "
+        "Beats extrapolation: the lower-loss points exceed "
+        "the interval of a "
+        "smooth fit to the higher-loss part. Formulas: docs/analysis.md.</p>\n";
+    return html;
+}
+
+std::string table_continuous(const std::vector<ContinuousAgreement> &agreement) {
+    if (agreement.empty()) return "";
+    std::string html =
+        "<h2>Continuous metrics</h2>\n<table><tr><th class=\"l\">task</th><th "
+        "class=\"l\">reference</th>"
+        "<th class=\"l\">verdict</th><th>η [interval]</th><th class=\"l\">continuous "
+        "metric</th>"
+        "<th class=\"l\">verdict</th><th>η [interval]</th><th>intervals overlap</th></tr>\n";
+    for (const ContinuousAgreement &c : agreement) {
+        const MetricEta &ref = c.reference;
+        for (const MetricEta &m : c.comparisons) {
+            if (!m.continuous) continue;
+            html += fmt::format(
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l {}\">{}</td>"
+                "<td>{}</td><td class=\"l\">{}</td><td class=\"l {}\">{}</td>"
+                "<td>{}</td><td>{}</td></tr>\n",
+                html_escape(c.task), html_escape(ref.metric), ref.verdict, ref.verdict,
+                eta_cell(ref), html_escape(m.metric), m.verdict, m.verdict, eta_cell(m),
+                has_eta(ref.verdict) && has_eta(m.verdict) ? (m.overlap ? "yes" : "no") : "–");
+        }
+    }
+    html +=
+        "</table>\n<p class=\"small\">Each continuous metric against the task's accuracy or "
+        "exact match. η and the overlap of the two intervals are shown where the verdict "
+        "found a threshold (emergent or inconclusive).</p>\n";
+    return html;
+}
+
+std::string table_law_fit(const ScalingLawResult &r) {
+    const ScalingLaw &law = r.fit;
+    auto ci = [](const Interval &c) {
+        return std::isfinite(c.lo) ? fmt::format("[{}, {}]", g3(c.lo), g3(c.hi)) : std::string();
+    };
+    return fmt::format(
+        "<p>Fitted on {} {} points: E = {} {}, A = {} {}, B = {} {}, α = {} {}, β "
+        "= {} {}. {}</p>\n",
+        law.n, r.points, g3(law.E), ci(law.E_ci), g3(law.A), ci(law.A_ci), g3(law.B), ci(law.B_ci),
+        g3(law.alpha), ci(law.alpha_ci), g3(law.beta), ci(law.beta_ci), html_escape(law.note));
+}
+
+std::string table_sizes(const std::vector<EmergenceSize> &sizes) {
+    if (sizes.empty()) return "";
+    std::string html =
+        "<table><tr><th class=\"l\">task</th><th class=\"l\">metric</th><th>η</th><th>at D "
+        "tokens</th>"
+        "<th>smallest N reaching η</th><th>N range from η's interval</th><th>N at D = "
+        "ratio·N</th></tr>\n";
+    for (const EmergenceSize &e : sizes) {
+        std::string range = "–";
+        if (e.params_needed_range)
+            range = fmt::format("{} – {}", g3(e.params_needed_range->lo),
+                                g3(e.params_needed_range->hi));
+        html += fmt::format(
+            "<tr><td class=\"l\">{}</td><td "
+            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>\n",
+            html_escape(e.task), html_escape(e.metric), g3(e.eta), g3(e.tokens),
+            g3(e.params_needed), range, g3(e.params_needed_at_ratio.value_or(kUndefined)));
+    }
+    html += "</table>\n";
+    return html;
+}
+
+}  // namespace em
