@@ -61,7 +61,7 @@ void run_parity(const ParityCase &pc) {
     std::vector<float> logits(model.logits(), model.logits() + B * T * V);
     model.zero_grad();
     float loss = static_cast<float>(model.forward(x.data(), y.data(), B, T));
-    model.backward();
+    ASSERT_TRUE(model.backward().is_ok());
     std::vector<float> grads = model.grads();
 
     AdamWConfig ac;
@@ -73,7 +73,7 @@ void run_parity(const ParityCase &pc) {
         batch(s, x, y);
         model.zero_grad();
         step_losses.push_back(static_cast<float>(model.forward(x.data(), y.data(), B, T)));
-        model.backward();
+        ASSERT_TRUE(model.backward().is_ok());
         double gn = grad_global_norm(model.grads());
         adamw_step(model.params(), model.grads(), st, model.layout(), ac, lr,
                    static_cast<float>(gn > clip ? clip / gn : 1.0));
