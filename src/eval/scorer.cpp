@@ -9,8 +9,8 @@
 #include <numeric>
 
 #include "common/parallel.h"
-#include "eval/infer.h"
 #include "eval/metrics.h"
+#include "model/infer.h"
 
 namespace em {
 namespace {

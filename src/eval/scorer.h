@@ -1,4 +1,4 @@
-// The request kinds of lm-evaluation-harness, answered with the KV-cached inference of infer.h:
+// The request kinds of lm-evaluation-harness, answered by KV-cached inference (model/infer.h):
 // log-likelihood of continuations (with lm-eval's tokenization boundary rules and a document's
 // shared context computed once), rolling log-likelihood over disjoint windows, and greedy
 // generation until a stop string. Documents run in parallel (one inference session per thread,

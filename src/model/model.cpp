@@ -42,13 +42,15 @@ std::vector<ParamTensor> model_param_layout(const ModelConfig &c, size_t *total_
 
 namespace {
 
-Weights weights_view(float *base, const std::vector<ParamTensor> &t, const ModelConfig &c) {
-    Weights w;
+// Walks the layout in the order model_param_layout adds the tensors.
+template <typename T>
+ModelTensors<T> tensors_view(T *base, const std::vector<ParamTensor> &t, const ModelConfig &c) {
+    ModelTensors<T> w;
     size_t i = 0;
     auto next = [&] { return base + t[i++].offset; };
     w.wte = next();
     for (int64_t l = 0; l < c.n_layers; ++l) {
-        LayerWeights lw;
+        LayerTensors<T> lw;
         lw.attn_norm = next();
         lw.wq = next();
         lw.wk = next();
@@ -72,8 +74,8 @@ Model::Model(const ModelConfig &c) : cfg_(c) {
     layout_ = model_param_layout(c, &total);
     params_.assign(total, 0.0f);
     grads_.assign(total, 0.0f);
-    w_ = weights_view(params_.data(), layout_, c);
-    g_ = weights_view(grads_.data(), layout_, c);
+    w_ = tensors_view<const float>(params_.data(), layout_, c);
+    g_ = tensors_view<float>(grads_.data(), layout_, c);
     const int64_t half = c.rope_dims() / 2;
     rope_cos_.assign(static_cast<size_t>(c.max_seq * std::max<int64_t>(half, 1)), 0.0f);
     rope_sin_ = rope_cos_;
@@ -193,11 +195,15 @@ double Model::forward(const int32_t *inputs, const int32_t *targets, int64_t B, 
     matmul_forward(logits_, lnf_, w_.lm_head, BT, C, V);
     have_targets_ = targets != nullptr;
     if (!have_targets_) return 0.0;
-    targets_.assign(targets, targets + BT);
     return crossentropy_forward_backward(logits_, losses_.data(), targets, BT, V, true);
 }
 
-void Model::backward() {
+Status Model::backward() {
+    // Without targets logits_ holds logits, not the loss gradient backward starts from.
+    if (!have_targets_)
+        return Status::error(
+            "Model::backward: the last forward had no targets; call forward(inputs, targets, B, T) "
+            "before backward()");
     const int64_t B = B_, T = T_;
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
     const int64_t KV = cfg_.n_kv_heads, HD = cfg_.head_dim(), RD = cfg_.rope_dims();
@@ -214,7 +220,7 @@ void Model::backward() {
     for (size_t li = la_.size(); li-- > 0;) {
         LayerActs &a = la_[li];
         const LayerWeights &lw = w_.layers[li];
-        const LayerWeights &lg = g_.layers[li];
+        const LayerGrads &lg = g_.layers[li];
         // MLP block; dres flows unchanged through the residual into mid.
         zero(dhact_, BT * F);
         matmul_backward(dhact_, lg.w_down, dres_, a.hact, lw.w_down, BT, F, C);
@@ -242,6 +248,7 @@ void Model::backward() {
         rmsnorm_backward(dres_, lg.attn_norm, dln_, a.res, lw.attn_norm, a.rstd1, BT, C);
     }
     embedding_backward(g_.wte, dres_, inputs_.data(), BT, C);
+    return Status::ok();
 }
 
 }  // namespace em

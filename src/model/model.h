@@ -27,24 +27,31 @@ struct ParamTensor {
 // The table of tensors and their offsets for a config; identical for params, grads and moments.
 std::vector<ParamTensor> model_param_layout(const ModelConfig &c, size_t *total_floats);
 
-// Pointers to each tensor inside one arena (params or grads).
-struct LayerWeights {
-    float *attn_norm;  // (C)
-    float *wq;         // (C, C)
-    float *wk;         // (KVD, C)
-    float *wv;         // (KVD, C)
-    float *wo;         // (C, C)
-    float *mlp_norm;   // (C)
-    float *w_gate;     // (F, C)
-    float *w_up;       // (F, C)
-    float *w_down;     // (C, F)
+// Pointers to each tensor inside one arena: const float for the parameters (Weights), float for
+// the gradients (Grads). Built from the layout once; the arenas never move.
+template <typename T>
+struct LayerTensors {
+    T *attn_norm;  // (C)
+    T *wq;         // (C, C)
+    T *wk;         // (KVD, C)
+    T *wv;         // (KVD, C)
+    T *wo;         // (C, C)
+    T *mlp_norm;   // (C)
+    T *w_gate;     // (F, C)
+    T *w_up;       // (F, C)
+    T *w_down;     // (C, F)
 };
-struct Weights {
-    float *wte;  // (V, C)
-    std::vector<LayerWeights> layers;
-    float *norm_f;   // (C)
-    float *lm_head;  // (V, C); equals wte when tied
+template <typename T>
+struct ModelTensors {
+    T *wte;  // (V, C)
+    std::vector<LayerTensors<T>> layers;
+    T *norm_f;   // (C)
+    T *lm_head;  // (V, C); equals wte when tied
 };
+using LayerWeights = LayerTensors<const float>;
+using Weights = ModelTensors<const float>;
+using LayerGrads = LayerTensors<float>;
+using Grads = ModelTensors<float>;
 
 // Per-layer activations kept for backward.
 struct LayerActs {
@@ -78,14 +85,20 @@ class Model {
     // mean cross-entropy and returns it; then backward() may follow. Without targets, logits()
     // holds (B, T, V) on return and the return value is 0.
     double forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T);
-    // Accumulates d(mean loss)/d(params) into grads() for the last forward with targets.
-    void backward();
+    // Accumulates d(mean loss)/d(params) into grads(). Requires that the last forward had targets;
+    // otherwise returns an error and leaves grads() untouched.
+    Status backward();
     void zero_grad();
 
     const ModelConfig &config() const { return cfg_; }
     const std::vector<ParamTensor> &layout() const { return layout_; }
     std::vector<float> &params() { return params_; }
     const std::vector<float> &params() const { return params_; }
+    // The parameters as typed tensors; valid for the model's lifetime.
+    const Weights &weights() const { return w_; }
+    // RoPE tables (max_seq, RD/2), as rope_tables writes them.
+    const float *rope_cos() const { return rope_cos_.data(); }
+    const float *rope_sin() const { return rope_sin_.data(); }
     std::vector<float> &grads() { return grads_; }
     const float *logits() const { return logits_; }  // (B, T, V) after forward without targets
     const float *losses() const { return losses_.data(); }  // (B, T) per-position loss
@@ -96,7 +109,8 @@ class Model {
     ModelConfig cfg_;
     std::vector<ParamTensor> layout_;
     std::vector<float> params_, grads_;
-    Weights w_, g_;
+    Weights w_;
+    Grads g_;
     std::vector<float> rope_cos_, rope_sin_;  // (max_seq, RD/2)
 
     // Activations for the current (B, T), one arena.
@@ -109,9 +123,9 @@ class Model {
     float *dres_ = nullptr, *dln_ = nullptr, *dq_ = nullptr, *dk_ = nullptr, *dv_ = nullptr;
     float *datty_ = nullptr, *dgate_ = nullptr, *dup_ = nullptr, *dhact_ = nullptr,
           *dscratch_ = nullptr;
-    std::vector<int32_t> inputs_, targets_;
+    std::vector<int32_t> inputs_;
     std::vector<float> losses_;
-    bool have_targets_ = false;
+    bool have_targets_ = false;  // the last forward computed a loss, so backward may follow
 };
 
 }  // namespace em

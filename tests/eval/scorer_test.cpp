@@ -8,7 +8,6 @@
 
 #include "common/parallel.h"
 #include "common/rng.h"
-#include "eval/infer.h"
 #include "eval/scorer.h"
 #include "fixtures.h"
 
@@ -151,38 +150,6 @@ TEST(Scorer, LongContextIsCutFromTheLeftLikeLmEval) {
                      {full.begin() + 1, full.begin() + 17}) +
         reference_ll(*ref, {full.begin() + 4, full.begin() + 17}, {full.begin() + 17, full.end()});
     EXPECT_NEAR(got.value()[0].ll[0], want, 1e-5);
-}
-
-TEST(Scorer, InferSessionMatchesForwardRowByRow) {
-    // Grouped keys/values with partial RoPE, and tied embeddings with one key/value head and full
-    // RoPE.
-    ModelConfig tied = tiny_config(96, 32);
-    tied.tie_embeddings = true;
-    tied.n_kv_heads = 1;
-    tied.rope_fraction = 1.0;
-    for (const ModelConfig &cfg : {tiny_config(96, 32), tied}) {
-        auto model = tiny_model(cfg);
-        auto ref = tiny_model(cfg);
-        std::vector<int32_t> toks;
-        for (int i = 0; i < 32; ++i) toks.push_back(static_cast<int32_t>((i * 13 + 5) % 96));
-        ref->forward(toks.data(), nullptr, 1, 32);
-        for (int64_t pass : {1, 5, 32}) {
-            InferSession s(*model);
-            s.set_max_pass_tokens(pass);
-            // Appended in uneven pieces, keeping all logits of the last piece.
-            s.append(toks.data(), 10, 10);
-            s.append(toks.data() + 10, 22, 22);
-            EXPECT_EQ(s.length(), 32);
-            double worst = 0;
-            for (int64_t t = 10; t < 32; ++t)
-                for (int64_t v = 0; v < cfg.vocab_size; ++v)
-                    worst = std::max(
-                        worst,
-                        static_cast<double>(std::fabs(s.logits()[(t - 10) * cfg.vocab_size + v] -
-                                                      ref->logits()[t * cfg.vocab_size + v])));
-            EXPECT_LT(worst, 1e-4) << "pass " << pass << " tied " << cfg.tie_embeddings;
-        }
-    }
 }
 
 class TextScorer : public ::testing::Test {

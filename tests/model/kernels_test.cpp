@@ -1,9 +1,14 @@
 // Every op: forward against a naive reference, backward against central finite differences of
-// the scalar sum(out * R) for random R, at 1 and 2 threads.
+// the scalar sum(out * R) for random R, at 1 and 2 threads. The entry points of KV-cached
+// inference (Exec::serial, rope at given positions, attention against a cache) against the same
+// references and against the batched kernels.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "common/parallel.h"
@@ -26,7 +31,8 @@ double dot(const std::vector<float> &a, const std::vector<float> &b) {
     return s;
 }
 
-// Max |a-b| / max(1, max|b|): the normalized error of llama.cpp's op tests.
+// Max |a-b| / max(1, max|b|): the largest absolute error, taken relative to the reference's
+// largest magnitude where that exceeds 1.
 double nerr(const std::vector<float> &a, const std::vector<float> &b) {
     double m = 0, scale = 1;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -140,9 +146,39 @@ TEST_P(Kernels, RopeRotatesPairsAndBackwardIsTranspose) {
     check_fd(x, dx, f, "dx");
 }
 
+// softmax(q . k_u / sqrt(HD)) @ v over the key rows `keys` and value rows `vals`, in double.
+std::vector<double> naive_attend(const float *q, const std::vector<const float *> &keys,
+                                 const std::vector<const float *> &vals, int64_t HD) {
+    std::vector<double> s(keys.size()), y(static_cast<size_t>(HD), 0.0);
+    double mx = -1e30, sum = 0;
+    for (size_t u = 0; u < keys.size(); ++u) {
+        double d = 0;
+        for (int64_t e = 0; e < HD; ++e) d += q[e] * keys[u][e];
+        s[u] = d / std::sqrt(static_cast<double>(HD));
+        mx = std::max(mx, s[u]);
+    }
+    for (auto &x : s) sum += (x = std::exp(x - mx));
+    for (int64_t e = 0; e < HD; ++e)
+        for (size_t u = 0; u < keys.size(); ++u) y[e] += s[u] / sum * vals[u][e];
+    return y;
+}
+
 struct AttnShape {
     int64_t B, T, NH, KV, HD;
 };
+
+std::string shape_name(const AttnShape &s) {
+    return "B" + std::to_string(s.B) + "_T" + std::to_string(s.T) + "_NH" + std::to_string(s.NH) +
+           "_KV" + std::to_string(s.KV) + "_HD" + std::to_string(s.HD);
+}
+// How GoogleTest prints a shape in messages and test listings.
+void PrintTo(const AttnShape &s, std::ostream *os) {
+    *os << shape_name(s);
+}
+std::string attention_name(const ::testing::TestParamInfo<std::tuple<int, AttnShape>> &info) {
+    return "threads" + std::to_string(std::get<0>(info.param)) + "_" +
+           shape_name(std::get<1>(info.param));
+}
 
 // T = 6 fits one causal block; T = 150 spans three (the last one partial).
 class Attention : public ::testing::TestWithParam<std::tuple<int, AttnShape>> {
@@ -162,23 +198,14 @@ TEST_P(Attention, MatchesNaiveAndFiniteDifferences) {
         for (int64_t h = 0; h < NH; ++h)
             for (int64_t t = 0; t < T; ++t) {
                 int64_t kh = h / (NH / KV);
-                std::vector<double> s(t + 1);
-                double mx = -1e30, sum = 0;
+                std::vector<const float *> keys, vals;
                 for (int64_t u = 0; u <= t; ++u) {
-                    double d = 0;
-                    for (int64_t e = 0; e < HD; ++e)
-                        d += q[((b * T + t) * NH + h) * HD + e] *
-                             k[((b * T + u) * KV + kh) * HD + e];
-                    s[u] = d / std::sqrt(static_cast<double>(HD));
-                    mx = std::max(mx, s[u]);
+                    keys.push_back(&k[((b * T + u) * KV + kh) * HD]);
+                    vals.push_back(&v[((b * T + u) * KV + kh) * HD]);
                 }
-                for (auto &x : s) sum += (x = std::exp(x - mx));
-                for (int64_t e = 0; e < HD; ++e) {
-                    double y = 0;
-                    for (int64_t u = 0; u <= t; ++u)
-                        y += s[u] / sum * v[((b * T + u) * KV + kh) * HD + e];
-                    ref[((b * T + t) * NH + h) * HD + e] = static_cast<float>(y);
-                }
+                auto y = naive_attend(&q[((b * T + t) * NH + h) * HD], keys, vals, HD);
+                for (int64_t e = 0; e < HD; ++e)
+                    ref[((b * T + t) * NH + h) * HD + e] = static_cast<float>(y[e]);
             }
     EXPECT_LT(nerr(out, ref), 1e-5);
     std::vector<float> dq(q.size(), 0.0f), dk(k.size(), 0.0f), dv(v.size(), 0.0f),
@@ -277,6 +304,138 @@ TEST_P(Kernels, CrossEntropyMatchesDoubleReferenceAtVocabularyScale) {
     EXPECT_LT(worst, 1e-7);
 }
 
+// Exec::serial runs each forward kernel whole on the calling thread; its results equal the pool's.
+TEST_P(Kernels, SerialForwardEqualsPoolForward) {
+    const int64_t N = 70, C = 24, OC = 18, V = 9;
+    auto x = randn(N * C, 31), w = randn(OC * C, 32), nw = randn(C, 33), u = randn(N * C, 34);
+    auto eq = [](const std::vector<float> &a, const std::vector<float> &b, const char *what) {
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << what << " index " << i;
+    };
+    std::vector<float> a(N * OC), b(N * OC);
+    matmul_forward(a.data(), x.data(), w.data(), N, C, OC);
+    matmul_forward(b.data(), x.data(), w.data(), N, C, OC, Exec::serial);
+    eq(a, b, "matmul");
+    std::vector<float> na(N * C), nb(N * C), ra(N), rb(N);
+    rmsnorm_forward(na.data(), ra.data(), x.data(), nw.data(), N, C, 1e-5f);
+    rmsnorm_forward(nb.data(), rb.data(), x.data(), nw.data(), N, C, 1e-5f, Exec::serial);
+    eq(na, nb, "rmsnorm");
+    eq(ra, rb, "rmsnorm rstd");
+    std::fill(nb.begin(), nb.end(), 0.0f);
+    rmsnorm_forward(nb.data(), nullptr, x.data(), nw.data(), N, C, 1e-5f, Exec::serial);
+    eq(na, nb, "rmsnorm without rstd");
+    std::vector<float> sa(N * C), sb = x;
+    swiglu_forward(sa.data(), x.data(), u.data(), N, C);
+    swiglu_forward(sb.data(), sb.data(), u.data(), N, C, Exec::serial);  // in place, as inference
+    eq(sa, sb, "swiglu");
+    auto ya = x, yb = x;
+    residual_add(ya.data(), u.data(), N * C);
+    residual_add(yb.data(), u.data(), N * C, Exec::serial);
+    eq(ya, yb, "residual");
+    std::vector<int32_t> ids(N);
+    for (int64_t i = 0; i < N; ++i) ids[i] = static_cast<int32_t>((i * 7) % V);
+    std::vector<float> ea(N * C), eb(N * C);
+    embedding_forward(ea.data(), ids.data(), x.data(), N, C);
+    embedding_forward(eb.data(), ids.data(), x.data(), N, C, Exec::serial);
+    eq(ea, eb, "embedding");
+}
+
+TEST_P(Kernels, RopeAtPositionsMatchesNaiveAndRopeForward) {
+    const int64_t T = 12, N = 5, H = 3, HD = 8, RD = 6, half = RD / 2;
+    std::vector<float> cs(T * half), sn(T * half);
+    rope_tables(cs.data(), sn.data(), T, RD, 10000.0f);
+    // Positions in any order, repeated, as a cache's continuations have them.
+    const std::vector<int64_t> pos = {7, 0, 11, 3, 7};
+    auto x = randn(N * H * HD, 35);
+    auto y = x;
+    rope_forward_at(y.data(), cs.data(), sn.data(), pos.data(), N, H, HD, RD, Exec::serial);
+    auto ref = x;
+    for (int64_t i = 0; i < N; ++i)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t d = 0; d < half; ++d) {
+                double ang = pos[i] * std::pow(10000.0, -2.0 * d / RD);
+                size_t j = (i * H + h) * HD;
+                double a = x[j + d], c = x[j + d + half];
+                ref[j + d] = static_cast<float>(a * std::cos(ang) - c * std::sin(ang));
+                ref[j + d + half] = static_cast<float>(c * std::cos(ang) + a * std::sin(ang));
+            }
+    EXPECT_LT(nerr(y, ref), 1e-5);
+    for (int64_t i = 0; i < N * H; ++i)
+        for (int64_t d = RD; d < HD; ++d) EXPECT_EQ(y[i * HD + d], x[i * HD + d]);
+    // Positions 0..T-1 of each sequence: exactly rope_forward, with either Exec.
+    const int64_t B = 2;
+    auto z = randn(B * T * H * HD, 36);
+    auto want = z, got = z, got_serial = z;
+    rope_forward(want.data(), cs.data(), sn.data(), B, T, H, HD, RD);
+    std::vector<int64_t> seq(B * T);
+    for (int64_t i = 0; i < B * T; ++i) seq[i] = i % T;
+    rope_forward_at(got.data(), cs.data(), sn.data(), seq.data(), B * T, H, HD, RD);
+    rope_forward_at(got_serial.data(), cs.data(), sn.data(), seq.data(), B * T, H, HD, RD,
+                    Exec::serial);
+    for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(got[i], want[i]) << i;
+        ASSERT_EQ(got_serial[i], want[i]) << i;
+    }
+}
+
+// New rows against a cached prefix and their own run, which sits elsewhere in the cache (as a
+// continuation's keys do) and has rows before the new ones.
+TEST_P(Kernels, CachedAttentionMatchesNaive) {
+    const int64_t NH = 4, KV = 2, HD = 8, P = 5, before = 3, M = 4, KVD = KV * HD;
+    const int64_t rows = P + 2 + before + M, own_row = P + 2;  // two unrelated rows in between
+    auto q = randn(M * NH * HD, 37), kc = randn(rows * KVD, 38), vc = randn(rows * KVD, 39);
+    std::vector<float> out(M * NH * HD), scratch(M * (P + before + M), -1.0f), ref(out.size());
+    attention_forward_cached(out.data(), scratch.data(), q.data(), kc.data(), vc.data(), P,
+                             kc.data() + own_row * KVD, vc.data() + own_row * KVD, before, M, NH,
+                             KV, HD);
+    for (int64_t j = 0; j < M; ++j)
+        for (int64_t h = 0; h < NH; ++h) {
+            const int64_t kh = h / (NH / KV);
+            std::vector<const float *> keys, vals;
+            for (int64_t r = 0; r < P; ++r) {
+                keys.push_back(&kc[r * KVD + kh * HD]);
+                vals.push_back(&vc[r * KVD + kh * HD]);
+            }
+            for (int64_t r = own_row; r <= own_row + before + j; ++r) {
+                keys.push_back(&kc[r * KVD + kh * HD]);
+                vals.push_back(&vc[r * KVD + kh * HD]);
+            }
+            auto y = naive_attend(&q[(j * NH + h) * HD], keys, vals, HD);
+            for (int64_t e = 0; e < HD; ++e) ref[(j * NH + h) * HD + e] = static_cast<float>(y[e]);
+        }
+    EXPECT_LT(nerr(out, ref), 1e-5);
+    // The last head's probabilities: each row sums to 1 over its visible keys, zero after them.
+    for (int64_t j = 0; j < M; ++j) {
+        const float *row = scratch.data() + j * (P + before + M);
+        double sum = 0;
+        for (int64_t u = 0; u <= P + before + j; ++u) sum += row[u];
+        EXPECT_NEAR(sum, 1.0, 1e-6);
+        for (int64_t u = P + before + j + 1; u < P + before + M; ++u) EXPECT_EQ(row[u], 0.0f);
+    }
+}
+
+// The cached path and the batched kernel on the same rows: with no prefix and no earlier rows
+// the same arithmetic, so equal; with the first rows as a cached prefix, equal up to rounding.
+TEST_P(Kernels, CachedAttentionEqualsBatchedAttention) {
+    const int64_t T = 10, NH = 4, KV = 2, HD = 8, KVD = KV * HD;
+    auto q = randn(T * NH * HD, 40), k = randn(T * KVD, 41), v = randn(T * KVD, 42);
+    std::vector<float> want(T * NH * HD), att(NH * T * T);
+    attention_forward(want.data(), att.data(), q.data(), k.data(), v.data(), 1, T, NH, KV, HD);
+    std::vector<float> got(want.size()), scratch(T * T);
+    attention_forward_cached(got.data(), scratch.data(), q.data(), k.data(), v.data(), 0, k.data(),
+                             v.data(), 0, T, NH, KV, HD);
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
+    for (int64_t t = 0; t < T; ++t)  // the last head's probabilities, as the batched kernel's
+        for (int64_t u = 0; u < T; ++u)
+            ASSERT_EQ(scratch[t * T + u], att[((NH - 1) * T + t) * T + u]) << t << " " << u;
+    const int64_t P = 6, M = T - P;
+    std::vector<float> tail(M * NH * HD);
+    attention_forward_cached(tail.data(), scratch.data(), q.data() + P * NH * HD, k.data(),
+                             v.data(), P, k.data() + P * KVD, v.data() + P * KVD, 0, M, NH, KV, HD);
+    std::vector<float> want_tail(want.begin() + P * NH * HD, want.end());
+    EXPECT_LT(nerr(tail, want_tail), 1e-6);
+}
+
 TEST(KernelMath, ExponentialIsWithinAFewUlps) {
     double worst = 0;
     for (int i = 0; i <= 870000; ++i) {
@@ -292,7 +451,8 @@ INSTANTIATE_TEST_SUITE_P(Threads, Kernels, ::testing::Values(1, 2));
 INSTANTIATE_TEST_SUITE_P(Shapes, Attention,
                          ::testing::Combine(::testing::Values(1, 2),
                                             ::testing::Values(AttnShape{2, 6, 4, 2, 4},
-                                                              AttnShape{1, 150, 2, 1, 8})));
+                                                              AttnShape{1, 150, 2, 1, 8})),
+                         attention_name);
 
 }  // namespace
 }  // namespace em

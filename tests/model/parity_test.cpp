@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,22 @@ bool torch_available() {
     return std::system(
                (std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1").c_str()) == 0;
 }
+
+// A folder under the system's temporary directory, removed with everything in it on scope exit.
+struct TempDir {
+    explicit TempDir(const std::string &name)
+        : path((std::filesystem::temp_directory_path() / name).string()) {
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;  // a destructor must not throw
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    std::string path;
+};
 
 struct ParityCase {
     const char *name;
@@ -61,7 +79,7 @@ void run_parity(const ParityCase &pc) {
     std::vector<float> logits(model.logits(), model.logits() + B * T * V);
     model.zero_grad();
     float loss = static_cast<float>(model.forward(x.data(), y.data(), B, T));
-    model.backward();
+    ASSERT_TRUE(model.backward().is_ok());
     std::vector<float> grads = model.grads();
 
     AdamWConfig ac;
@@ -73,16 +91,14 @@ void run_parity(const ParityCase &pc) {
         batch(s, x, y);
         model.zero_grad();
         step_losses.push_back(static_cast<float>(model.forward(x.data(), y.data(), B, T)));
-        model.backward();
+        ASSERT_TRUE(model.backward().is_ok());
         double gn = grad_global_norm(model.grads());
         adamw_step(model.params(), model.grads(), st, model.layout(), ac, lr,
                    static_cast<float>(gn > clip ? clip / gn : 1.0));
     }
 
-    std::string dir =
-        (std::filesystem::temp_directory_path() / ("emergence_parity_" + std::string(pc.name)))
-            .string();
-    std::filesystem::create_directories(dir);
+    const TempDir tmp("emergence_parity_" + std::string(pc.name));
+    const std::string &dir = tmp.path;
     // Tolerances: max |ours - torch| / max(1, max |torch|), torch in float64. Weights after the
     // AdamW steps get 1e-4 (1% of one lr = 1e-2 update): Adam divides by sqrt(v), which amplifies
     // the fp32 rounding of gradients that are nearly zero.

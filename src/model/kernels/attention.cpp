@@ -13,6 +13,44 @@ namespace {
 
 constexpr int64_t kBlock = 64;  // query rows per causal block
 
+// One query head, m query rows q (m, HD) with row stride ldq, against keys/values in two runs (row
+// stride ldk): k0, v0 (P rows), seen by every query row, then k1, v1, of which query row j sees
+// the first before + j + 1 rows. p (m, ldp) gets the softmax probabilities, zero past each row's
+// last visible key up to ldp (>= P + before + m); out (m, HD) with row stride ldo gets p @ v. The
+// one place where attention's scores, softmax and weighted sum are computed.
+void attention_block(float *out, int64_t ldo, float *p, int64_t ldp, const float *q, int64_t ldq,
+                     const float *k0, const float *v0, int64_t P, const float *k1, const float *v1,
+                     int64_t before, int64_t m, int64_t ldk, int64_t HD, float scale) {
+    const int64_t own = before + m;
+    if (P > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, P, HD, scale, q, ldq, k0, ldk, 0.0f,
+                    p, ldp);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, own, HD, scale, q, ldq, k1, ldk, 0.0f,
+                p + P, ldp);
+    for (int64_t j = 0; j < m; ++j) {
+        float *row = p + j * ldp;
+        const int64_t last = P + before + j;  // inclusive
+        float mx = row[0];
+        for (int64_t u = 1; u <= last; ++u) mx = std::max(mx, row[u]);
+        float sum = 0.0f;
+        for (int64_t u = 0; u <= last; ++u) {
+            row[u] = std::exp(row[u] - mx);
+            sum += row[u];
+        }
+        float inv = 1.0f / sum;
+        for (int64_t u = 0; u <= last; ++u) row[u] *= inv;
+        for (int64_t u = last + 1; u < ldp; ++u) row[u] = 0.0f;
+    }
+    float beta = 0.0f;
+    if (P > 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, HD, P, 1.0f, p, ldp, v0, ldk,
+                    0.0f, out, ldo);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, HD, own, 1.0f, p + P, ldp, v1, ldk,
+                beta, out, ldo);
+}
+
 }  // namespace
 
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
@@ -29,29 +67,26 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                 // Query blocks [t0, t1) only need keys [0, t1): the upper triangle is never
                 // computed.
                 for (int64_t t0 = 0; t0 < T; t0 += kBlock) {
-                    const int64_t t1 = std::min(T, t0 + kBlock), n = t1 - t0;
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, t1, HD, scale,
-                                qb + t0 * qs, qs, kb, ks, 0.0f, p + t0 * T, T);
-                    for (int64_t t = t0; t < t1; ++t) {
-                        float *row = p + t * T;
-                        float mx = row[0];
-                        for (int64_t u = 1; u <= t; ++u) mx = std::max(mx, row[u]);
-                        float sum = 0.0f;
-                        for (int64_t u = 0; u <= t; ++u) {
-                            row[u] = std::exp(row[u] - mx);
-                            sum += row[u];
-                        }
-                        float inv = 1.0f / sum;
-                        for (int64_t u = 0; u <= t; ++u) row[u] *= inv;
-                        for (int64_t u = t + 1; u < T; ++u) row[u] = 0.0f;
-                    }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, t1, 1.0f,
-                                p + t0 * T, T, vb, ks, 0.0f, out + b * T * qs + t0 * qs + h * HD,
-                                qs);
+                    const int64_t n = std::min(T, t0 + kBlock) - t0;
+                    attention_block(out + b * T * qs + t0 * qs + h * HD, qs, p + t0 * T, T,
+                                    qb + t0 * qs, qs, kb, vb, 0, kb, vb, t0, n, ks, HD, scale);
                 }
             }
         }
     });
+}
+
+void attention_forward_cached(float *out, float *scratch, const float *q, const float *kc,
+                              const float *vc, int64_t P, const float *k_own, const float *v_own,
+                              int64_t before, int64_t M, int64_t NH, int64_t KV, int64_t HD) {
+    const int64_t group = NH / KV, qs = NH * HD, ks = KV * HD;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(HD));
+    for (int64_t h = 0; h < NH; ++h) {
+        const int64_t kh = h / group;
+        attention_block(out + h * HD, qs, scratch, P + before + M, q + h * HD, qs, kc + kh * HD,
+                        vc + kh * HD, P, k_own + kh * HD, v_own + kh * HD, before, M, ks, HD,
+                        scale);
+    }
 }
 
 void attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,

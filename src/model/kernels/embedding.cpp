@@ -2,12 +2,14 @@
 #include <cmath>
 
 #include "common/parallel.h"
+#include "model/kernels/exec.h"
 #include "model/kernels/kernels.h"
 
 namespace em {
 
-void embedding_forward(float *out, const int32_t *inp, const float *wte, int64_t BT, int64_t C) {
-    parallel_for(BT, [&](int64_t i0, int64_t i1) {
+void embedding_forward(float *out, const int32_t *inp, const float *wte, int64_t BT, int64_t C,
+                       Exec ex) {
+    exec_for(ex, BT, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             const float *row = wte + static_cast<int64_t>(inp[i]) * C;
             for (int64_t c = 0; c < C; ++c) out[i * C + c] = row[c];
@@ -26,14 +28,14 @@ void embedding_backward(float *dwte, const float *dout, const int32_t *inp, int6
     });
 }
 
-void residual_add(float *out, const float *inp, int64_t n) {
-    parallel_for(n, [&](int64_t i0, int64_t i1) {
+void residual_add(float *out, const float *inp, int64_t n, Exec ex) {
+    exec_for(ex, n, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) out[i] += inp[i];
     });
 }
 
-void swiglu_forward(float *out, const float *gate, const float *up, int64_t N, int64_t F) {
-    parallel_for(N * F, [&](int64_t i0, int64_t i1) {
+void swiglu_forward(float *out, const float *gate, const float *up, int64_t N, int64_t F, Exec ex) {
+    exec_for(ex, N * F, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             float a = gate[i];
             out[i] = a / (1.0f + std::exp(-a)) * up[i];

@@ -2,13 +2,14 @@
 #include <cmath>
 
 #include "common/parallel.h"
+#include "model/kernels/exec.h"
 #include "model/kernels/kernels.h"
 
 namespace em {
 
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int64_t N,
-                     int64_t C, float eps) {
-    parallel_for(N, [&](int64_t n0, int64_t n1) {
+                     int64_t C, float eps, Exec ex) {
+    exec_for(ex, N, [&](int64_t n0, int64_t n1) {
         for (int64_t n = n0; n < n1; ++n) {
             const float *x = inp + n * C;
             float *y = out + n * C;
@@ -16,7 +17,7 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *wei
             for (int64_t c = 0; c < C; ++c) ss += static_cast<double>(x[c]) * x[c];
             float r = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
             for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * weight[c];
-            rstd[n] = r;
+            if (rstd) rstd[n] = r;
         }
     });
 }

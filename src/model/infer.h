@@ -2,8 +2,8 @@
 // document's shared context is computed once and each continuation (choice, generated token)
 // only costs its own tokens. Every pass runs its matrix products over all of its new tokens at
 // once. The session is single-threaded by design: the scorer runs one session per thread over
-// different documents (the model's kernels split work over the thread pool, which does not nest,
-// so this file calls BLAS directly with the same weights and formulas).
+// different documents, so the session runs the model's own kernels (kernels/kernels.h) on the
+// calling thread (Exec::serial; the thread pool does not nest).
 //
 // Shape letters as in model/kernels/kernels.h; P cached positions, M new tokens in a pass.
 #pragma once
@@ -59,17 +59,14 @@ class InferSession {
     void pass(const std::vector<Segment> &segs, int64_t prefix, int64_t base);
     void ensure_rows(int64_t rows);
 
-    struct LayerView {
-        const float *attn_norm, *wq, *wk, *wv, *wo, *mlp_norm, *w_gate, *w_up, *w_down;
-    };
-
     ModelConfig cfg_;
-    const float *wte_ = nullptr, *norm_f_ = nullptr, *lm_head_ = nullptr;
-    std::vector<LayerView> layers_;
-    std::vector<float> rope_cos_, rope_sin_;   // (max_seq, RD/2)
+    const Weights &w_;
+    const float *rope_cos_, *rope_sin_;        // (max_seq, RD/2), the model's
     std::vector<std::vector<float>> kc_, vc_;  // per layer (rows, KVD), rope applied to keys
     int64_t rows_ = 0, len_ = 0, max_pass_ = 1 << 30;
     // Work buffers for one pass of M tokens.
+    std::vector<int32_t> ids_;  // (M)
+    std::vector<int64_t> pos_;  // (M)
     std::vector<float> x_, ln_, q_, k_, v_, atty_, tmp_, gate_, up_, scores_;
     std::vector<float> logits_;
 };
