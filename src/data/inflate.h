@@ -1,8 +1,10 @@
-// DEFLATE decompression (RFC 1951) with gzip (RFC 1952) and zlib (RFC 1950) framing, for the
-// compressed corpus sources: dictd's .dict.dz (gzip with a dictzip extra field), gzipped texts
-// and the zlib blocks of SWORD modules. Decompression only; the library links no zlib.
+// Decompression of the compressed corpus sources through zlib: dictd's .dict.dz (gzip with a
+// dictzip extra field), gzipped texts, and the zlib blocks of SWORD modules. Errors name the data
+// and say what is wrong; a damaged file is never returned in part.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,11 +12,8 @@
 
 namespace em {
 
-// Inflates a raw DEFLATE stream. `consumed`, when given, receives the number of input bytes used.
-Result<std::string> inflate_raw(std::string_view in, size_t *consumed = nullptr);
-
-// Decompresses every member of a gzip file (header, DEFLATE data, CRC-32 and size checked).
-// `name` labels errors.
+// Decompresses every member of a gzip file (header, DEFLATE data, CRC-32 and size checked);
+// zero padding after the last member is allowed. `name` labels errors.
 Result<std::string> gzip_decompress(std::string_view in, const std::string &name);
 
 // Decompresses one zlib stream (header and Adler-32 checked).
