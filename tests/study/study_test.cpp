@@ -19,12 +19,12 @@
 #include "common/fileio.h"
 #include "common/rng.h"
 #include "eval/eval.h"
-#include "eval/suite.h"
 #include "eval/task.h"
-#include "study/builtin_tasks.h"
 #include "study/config.h"
 #include "study/ledger.h"
 #include "study/runner.h"
+#include "tasks/builtin_tasks.h"
+#include "tasks/suite.h"
 #include "tests/train/fixtures.h"
 
 namespace em {

@@ -12,7 +12,7 @@
 #include <unordered_set>
 
 #include "common/fileio.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {

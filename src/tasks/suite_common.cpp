@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "data/text.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "data/corpus.h"
 #include "data/text.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {
