@@ -11,10 +11,10 @@
 #include <regex>
 #include <set>
 
-#include "analysis/csv.h"
-#include "analysis/json_file.h"
 #include "analysis/metrics.h"
+#include "common/csv.h"
 #include "common/fileio.h"
+#include "common/json_file.h"
 
 namespace em {
 namespace {
