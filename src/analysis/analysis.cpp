@@ -9,10 +9,10 @@
 #include <regex>
 #include <set>
 
-#include "analysis/json_file.h"
 #include "analysis/metrics.h"
 #include "analysis/stats.h"
 #include "common/fileio.h"
+#include "common/json_file.h"
 #include "common/parallel.h"
 #include "common/rng.h"
 

@@ -13,8 +13,8 @@
 #include <set>
 #include <tuple>
 
-#include "analysis/csv.h"
 #include "analysis/metrics.h"
+#include "common/csv.h"
 
 namespace em {
 namespace {

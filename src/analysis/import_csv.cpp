@@ -7,8 +7,8 @@
 #include <regex>
 #include <set>
 
-#include "analysis/csv.h"
 #include "analysis/import.h"
+#include "common/csv.h"
 
 namespace em {
 

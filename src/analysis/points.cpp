@@ -9,7 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "analysis/csv.h"
+#include "common/csv.h"
 #include "common/fileio.h"
 
 namespace em {

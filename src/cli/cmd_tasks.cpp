@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "cli/command.h"
-#include "eval/suite.h"
 #include "eval/task.h"
+#include "tasks/suite.h"
 
 namespace em::cli {
 namespace {

@@ -96,19 +96,19 @@ Status read_jsonl_file(const std::string &file, Source &src, bool replace,
     Status st;
     raw = utf8_or_fail(std::move(raw), file, replace, src.utf8_replaced, st);
     EM_TRY(st);
-    int64_t lineno = 0;
-    for (std::string_view line : text_lines(raw)) {
-        ++lineno;
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        std::string where = file + ":" + std::to_string(lineno);
-        auto j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string())
-            return Status::error(where + ": expected a JSON object with a string \"text\" field");
+    JsonlReader r;
+    r.open_text(file, std::move(raw), "one {\"text\": ...} object per line");
+    json j;
+    for (;;) {
+        EM_ASSIGN_OR_RETURN(bool more, r.next(j));
+        if (!more) break;
+        if (!j.contains("text") || !j["text"].is_string())
+            return r.error("expected a JSON object with a string \"text\" field");
         Document d;
         d.text = j["text"].get<std::string>();
         d.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>()
                : j.contains("id")                      ? j["id"].dump()
-                                                       : where;
+                                                       : r.where();
         std::string s = j.contains("source") && j["source"].is_string()
                             ? j["source"].get<std::string>()
                             : src.name;
@@ -496,40 +496,21 @@ Result<json> corpus_build(const std::string &out_dir, const CorpusOptions &opt) 
     return manifest;
 }
 
-Status corpus_record_parse(const std::string &line, const std::string &where, CorpusRecord &r) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string())
-        return Status::error(where +
-                             ": expected a JSON object with a string \"text\" field (rebuild the "
-                             "corpus with `emergence corpus build`)");
+Status CorpusReader::open(const std::string &path) {
+    return reader_.open(path, "build the corpus again with `emergence corpus build`");
+}
+
+Result<bool> CorpusReader::next(CorpusRecord &r) {
+    json j;
+    EM_ASSIGN_OR_RETURN(bool more, reader_.next(j));
+    if (!more) return false;
+    if (!j.contains("text") || !j["text"].is_string())
+        return reader_.error("expected a JSON object with a string \"text\" field");
     r.text = j["text"].get<std::string>();
     r.source =
         j.contains("source") && j["source"].is_string() ? j["source"].get<std::string>() : "";
     r.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "";
-    return Status::ok();
-}
-
-Status CorpusReader::open(const std::string &path) {
-    path_ = path;
-    line_ = 0;
-    in_.open(path, std::ios::binary);
-    if (!in_)
-        return Status::error(path +
-                             ": cannot open (build the corpus with `emergence corpus build`)");
-    return Status::ok();
-}
-
-Result<bool> CorpusReader::next(CorpusRecord &r) {
-    std::string line;
-    while (std::getline(in_, line)) {
-        ++line_;
-        if (line.empty()) continue;
-        EM_TRY(corpus_record_parse(line, path_ + ":" + std::to_string(line_), r));
-        return true;
-    }
-    if (in_.bad())
-        return Status::error(path_ + ": read failed after line " + std::to_string(line_));
-    return false;
+    return true;
 }
 
 Result<bool> CorpusReader::next_batch(int64_t max_bytes, std::vector<CorpusRecord> &out) {

@@ -4,13 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/jsonl.h"
 #include "common/status.h"
 #include "data/document.h"
 #include "data/sources.h"
@@ -53,16 +53,11 @@ class CorpusReader {
     // Replaces `out` with the next records, up to about `max_bytes` of text; returns false when
     // none were left.
     Result<bool> next_batch(int64_t max_bytes, std::vector<CorpusRecord> &out);
-    int64_t line() const { return line_; }
+    int64_t line() const { return reader_.line(); }
 
   private:
-    std::string path_;
-    std::ifstream in_;
-    int64_t line_ = 0;
+    JsonlReader reader_;
 };
-
-// Parses one corpus JSONL line; `where` ("file:line") labels errors.
-Status corpus_record_parse(const std::string &line, const std::string &where, CorpusRecord &r);
 
 // Reads DIR/manifest.json, failing with the fix when the corpus is missing or incomplete.
 Result<nlohmann::json> corpus_manifest_read(const std::string &dir);

@@ -10,7 +10,7 @@
 #include <map>
 
 #include "common/fileio.h"
-#include "data/text.h"
+#include "common/jsonl.h"
 #include "eval/metrics.h"
 
 namespace em {
@@ -434,24 +434,16 @@ Result<TaskResult> eval_lm_eval_samples(const Model &model, const Tokenizer &tok
     std::vector<Item> items;
     std::map<int64_t, bool> seen;
     int kind = -1;  // 0 log-likelihood pairs, 1 rolling, 2 generation
-    int64_t lineno = 0;
-    for (std::string_view line : text_lines(text)) {
-        ++lineno;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = samples_path + ":" + std::to_string(lineno);
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error &ex) {
-            return Status::error(where + ": invalid JSON (" + std::string(ex.what()) +
-                                 "): expected one lm-eval sample record per line");
-        }
-        if (!j.is_object() || !j.contains("arguments") || !j.contains("doc_id"))
-            return Status::error(where +
-                                 ": not an lm-eval sample record (needs doc_id and "
-                                 "arguments; write samples with lm_eval --log_samples)");
-        if (!j["doc_id"].is_number_integer())
-            return Status::error(where + ": doc_id must be an integer");
+    JsonlReader reader;
+    reader.open_text(samples_path, std::move(text), "write samples with lm_eval --log_samples");
+    nlohmann::json j;
+    for (;;) {
+        EM_ASSIGN_OR_RETURN(bool more, reader.next(j));
+        if (!more) break;
+        const std::string where = reader.where();
+        if (!j.contains("arguments") || !j.contains("doc_id"))
+            return reader.error("not an lm-eval sample record: it needs doc_id and arguments");
+        if (!j["doc_id"].is_number_integer()) return reader.error("doc_id must be an integer");
         const int64_t doc_id = j["doc_id"].get<int64_t>();
         if (seen.count(doc_id)) continue;  // the same document under another filter
         seen[doc_id] = true;

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <map>
 
-#include "analysis/csv.h"
 #include "analysis/metrics.h"
+#include "common/csv.h"
 #include "eval/results.h"
 
 namespace em {

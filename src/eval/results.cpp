@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/json_file.h"
 #include "common/fileio.h"
+#include "common/json_file.h"
 
 namespace em {
 namespace {

@@ -6,9 +6,9 @@
 #include <set>
 
 #include "common/fileio.h"
+#include "common/jsonl.h"
 #include "common/rng.h"
 #include "common/toml_util.h"
-#include "data/text.h"
 
 namespace em {
 namespace fs = std::filesystem;
@@ -100,27 +100,15 @@ Result<std::string> scalar_text(const nlohmann::json &v, const std::string &fiel
 Status read_lines_docs(const std::string &path, std::vector<nlohmann::json> &docs,
                        std::vector<int64_t> &lines) {
     EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
-    int64_t lineno = 0;
-    for (std::string_view line : text_lines(text)) {
-        ++lineno;
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error &ex) {
-            std::string what = ex.what();
-            size_t c = what.find("] ");
-            return Status::error(path + ":" + std::to_string(lineno) + ": invalid JSON (" +
-                                 (c == std::string::npos ? what : what.substr(c + 2)) +
-                                 "): each line must be one JSON object");
-        }
-        if (!j.is_object())
-            return Status::error(path + ":" + std::to_string(lineno) +
-                                 ": expected a JSON object like {\"question\": ...}");
+    JsonlReader r;
+    r.open_text(path, std::move(text), "one JSON object per line, like {\"question\": ...}");
+    nlohmann::json j;
+    for (;;) {
+        EM_ASSIGN_OR_RETURN(bool more, r.next(j));
+        if (!more) return Status::ok();
         docs.push_back(std::move(j));
-        lines.push_back(lineno);
+        lines.push_back(r.line());
     }
-    return Status::ok();
 }
 
 // Text shown inside a one-line message: line breaks and tabs written as escapes.

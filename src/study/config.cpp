@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "common/toml_util.h"
-#include "eval/suite.h"
+#include "tasks/suite.h"
 
 namespace em {
 namespace {

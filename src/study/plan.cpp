@@ -17,7 +17,6 @@
 #include "data/corpus.h"
 #include "data/sources.h"
 #include "data/tokenizer.h"
-#include "eval/suite.h"
 #include "model/model.h"
 #include "optim/adamw.h"
 #include "study/eval_marker.h"
@@ -25,6 +24,7 @@
 #include "study/progress.h"
 #include "study/stages.h"
 #include "study/tasks.h"
+#include "tasks/suite.h"
 #include "train/checkpoint.h"
 
 namespace em {

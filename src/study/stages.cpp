@@ -4,8 +4,8 @@
 #include "data/corpus.h"
 #include "data/tokenize.h"
 #include "data/tokenizer.h"
-#include "study/builtin_tasks.h"
 #include "study/tasks.h"
+#include "tasks/builtin_tasks.h"
 
 namespace em {
 

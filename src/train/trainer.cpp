@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/fileio.h"
+#include "common/jsonl.h"
 #include "common/parallel.h"
 #include "data/shard.h"
 #include "model/model.h"
@@ -38,14 +38,16 @@ void split_window(const std::vector<int32_t> &buf, int64_t B, int64_t T, std::ve
 Status metrics_truncate(const std::string &path, int64_t step) {
     if (!file_exists(path)) return Status::ok();
     EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
-    std::istringstream in(text);
-    std::string line, kept;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
+    JsonlReader in;
+    in.open_text(path, std::move(text), "one record per training step");
+    std::string kept;
+    nlohmann::json j;
+    // A torn last line from a kill ends the log: it and everything after are dropped.
+    for (Result<bool> more = in.next(j); more.is_ok() && *more; more = in.next(j)) {
         try {
-            if (nlohmann::json::parse(line).at("step").get<int64_t>() <= step) kept += line + "\n";
-        } catch (...) {
-            break;  // a torn last line from a kill: drop it and everything after
+            if (j.at("step").get<int64_t>() <= step) kept += std::string(in.line_text()) + "\n";
+        } catch (const nlohmann::json::exception &) {
+            break;
         }
     }
     return file_write_atomic(path, kept);

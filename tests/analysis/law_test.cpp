@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <tuple>
 
-#include "analysis/csv.h"
 #include "analysis/scaling_law.h"
+#include "common/csv.h"
 #include "common/parallel.h"
 
 namespace em {

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <filesystem>
 
-#include "analysis/csv.h"
 #include "analysis/metrics.h"
 #include "analysis/points.h"
 #include "cli.h"
+#include "common/csv.h"
 #include "eval/task.h"
 
 namespace em {

@@ -19,9 +19,7 @@
 #include "common/fileio.h"
 #include "common/rng.h"
 #include "eval/eval.h"
-#include "eval/suite.h"
 #include "eval/task.h"
-#include "study/builtin_tasks.h"
 #include "study/collect.h"
 #include "study/config.h"
 #include "study/ledger.h"
@@ -29,6 +27,8 @@
 #include "study/runner.h"
 #include "study/select.h"
 #include "study/status.h"
+#include "tasks/builtin_tasks.h"
+#include "tasks/suite.h"
 #include "tests/train/fixtures.h"
 
 namespace em {

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "data/text.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {
@@ -271,6 +271,18 @@ std::vector<size_t> LengthIndex::draw(Rng &rng, size_t len, size_t n,
     return out;
 }
 
+std::vector<std::string> draw_near_length(Rng &rng, const std::vector<std::string> &pool,
+                                          const LengthIndex &index, const std::string &answer,
+                                          size_t n,
+                                          const std::function<bool(const std::string &)> &ok) {
+    std::vector<std::string> out;
+    for (size_t id : index.draw(rng, answer.size(), n, [&](size_t i) {
+             return pool[i] != answer && (!ok || ok(pool[i]));
+         }))
+        out.push_back(pool[id]);
+    return out;
+}
+
 std::vector<std::string> draw_like(Rng &rng, const TrainingIndex &ix,
                                    const std::vector<std::string> &pool, const LengthIndex &index,
                                    const std::string &word, size_t n,
@@ -279,13 +291,13 @@ std::vector<std::string> draw_like(Rng &rng, const TrainingIndex &ix,
     const double fw = static_cast<double>(ix.freq(word) + 1);
     for (double band : {2.0, 5.0, 0.0}) {
         if (out.size() >= n) break;
-        for (size_t id : index.draw(rng, word.size(), n - out.size(), [&](size_t i) {
-                 const std::string &c = pool[i];
+        for (std::string &d :
+             draw_near_length(rng, pool, index, word, n - out.size(), [&](const std::string &c) {
                  const double r = static_cast<double>(ix.freq(c) + 1) / fw;
-                 return c != word && ok(c) && std::find(out.begin(), out.end(), c) == out.end() &&
+                 return ok(c) && std::find(out.begin(), out.end(), c) == out.end() &&
                         (band == 0 || (r >= 1 / band && r <= band));
              }))
-            out.push_back(pool[id]);
+            out.push_back(std::move(d));
     }
     return out;
 }

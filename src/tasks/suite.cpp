@@ -1,11 +1,11 @@
 // Builds the built-in suite: indexes the training text, runs every generator, writes the tasks,
 // skills.jsonl and the manifest (last, so a suite without manifest.json is incomplete).
-#include "eval/suite.h"
+#include "tasks/suite.h"
 
 #include <cstdio>
 
 #include "common/fileio.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em {
 

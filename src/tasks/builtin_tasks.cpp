@@ -1,8 +1,8 @@
 // The built-in task suite as a study stage; see builtin_tasks.h.
-#include "study/builtin_tasks.h"
+#include "tasks/builtin_tasks.h"
 
 #include "common/fileio.h"
-#include "eval/suite.h"
+#include "tasks/suite.h"
 
 namespace em {
 

@@ -8,8 +8,8 @@
 #include "common/fileio.h"
 #include "common/parallel.h"
 #include "eval/eval.h"
-#include "eval/suite.h"
-#include "fixtures.h"
+#include "tasks/suite.h"
+#include "tests/eval/fixtures.h"
 
 namespace em {
 namespace {

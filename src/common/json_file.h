@@ -1,4 +1,5 @@
-// JSON parsing whose errors name file:line:column, for analysis files and imported results.
+// JSON parsing whose errors name file:line:column, for JSON files a user hands in (analysis
+// inputs, imported results).
 #pragma once
 
 #include <nlohmann/json.hpp>

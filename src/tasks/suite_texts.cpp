@@ -6,7 +6,7 @@
 
 #include "data/corpus.h"
 #include "data/text.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {
@@ -60,11 +60,8 @@ Result<Built> kjv_task(const TrainingIndex &ix, const SourcePaths &paths, uint64
         index.emplace(book, LengthIndex(t));
     }
     for (const auto &h : halves) {
-        const auto &pool = tails[h.book];
-        std::vector<std::string> ds;
-        for (size_t i : index.at(h.book).draw(rng, h.tail.size(), 3,
-                                              [&](size_t j) { return pool[j] != h.tail; }))
-            ds.push_back(pool[i]);
+        std::vector<std::string> ds =
+            draw_near_length(rng, tails[h.book], index.at(h.book), h.tail, 3);
         if (ds.size() < 3) continue;
         b.docs.push_back(mc_doc(rng, h.id, h.head, h.tail, ds));
     }

@@ -94,6 +94,13 @@ class LengthIndex {
     std::map<size_t, std::vector<size_t>> by_len_;
 };
 
+// The distractors of every length-matched item: up to n distinct items of `pool` (indexed by
+// `index`) other than `answer` and accepted by `ok` (when given), of the nearest length.
+std::vector<std::string> draw_near_length(Rng &rng, const std::vector<std::string> &pool,
+                                          const LengthIndex &index, const std::string &answer,
+                                          size_t n,
+                                          const std::function<bool(const std::string &)> &ok = {});
+
 // Up to n distinct words of `pool` (indexed by `index`) accepted by `ok`, like `word` in the two
 // things that decide how many tokens a word takes, and so what an untrained model prefers: the
 // nearest length, and a training frequency within 2x (else 5x, else any).

@@ -8,7 +8,7 @@
 #include <unordered_set>
 
 #include "data/wordnet.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {

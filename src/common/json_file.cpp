@@ -1,5 +1,5 @@
 // Located JSON parse errors; see json_file.h.
-#include "analysis/json_file.h"
+#include "common/json_file.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // Strict CSV reading with field positions; see csv.h.
-#include "analysis/csv.h"
+#include "common/csv.h"
 
 #include <charconv>
 #include <cmath>

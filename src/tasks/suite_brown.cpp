@@ -8,7 +8,7 @@
 #include "common/fileio.h"
 #include "data/corpus.h"
 #include "data/text.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {

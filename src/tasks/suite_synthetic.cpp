@@ -12,7 +12,7 @@
 #include <unordered_set>
 
 #include "common/fileio.h"
-#include "eval/suite_internal.h"
+#include "tasks/suite_internal.h"
 
 namespace em::suite {
 namespace {
@@ -326,15 +326,12 @@ Result<std::vector<Built>> synthetic_tasks(const TrainingIndex &ix, uint64_t see
     std::vector<Built> out;
     SkillWriter skills;
 
-    // Other capitals as wrong answers: never the gold, and the same three for cloze and letter
-    // forms of one country, so both forms ask exactly the same question.
+    // Other capitals as wrong answers: never the gold (every invented name is distinct), and the
+    // same three for cloze and letter forms of one country, so both forms ask exactly the same
+    // question.
     const LengthIndex capital_len(w.capital);
     auto wrong_capitals = [&](size_t c) {
-        std::vector<std::string> out;
-        for (size_t i :
-             capital_len.draw(rng, w.capital[c].size(), 3, [&](size_t j) { return j != c; }))
-            out.push_back(w.capital[i]);
-        return out;
+        return draw_near_length(rng, w.capital, capital_len, w.capital[c], 3);
     };
     const std::vector<std::string> letter_metrics = {"acc", "brier_score", "correct_choice_prob",
                                                      "nll", "bits_per_byte"};
