@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "common/fileio.h"
 #include "common/parallel.h"
 #include "common/rng.h"
@@ -30,15 +31,8 @@
 
 namespace {
 
-double now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
+using bench::median;
+using bench::now;
 
 nlohmann::json run_peer(const std::string &cmd) {
     FILE *p = ::popen(cmd.c_str(), "r");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "model/config.h"
@@ -20,10 +21,7 @@
 
 namespace {
 
-double now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+using bench::now;
 
 // Best GFLOP/s of single-threaded sgemm over the shapes a d<=512 model's matmuls take.
 double gemm_peak() {

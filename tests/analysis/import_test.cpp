@@ -27,11 +27,11 @@ TEST(ImportCsv, WideLogsBecomeTaskMetrics) {
         "_step,eval/c4/CrossEntropyLoss,throughput/total_tokens,eval/downstream/arc_easy_len_norm,"
         "eval/downstream/boolq_acc,eval/downstream_soft/arc_easy_soft,eval/downstream_bpb/"
         "arc_easy_bpb,other\n";
-    testing::file_put(tmp / "runs/150M-2xC.csv", header +
-                                                     "100,5.5,1e8,0.26,0.6,0.251,2.1,9\n"
-                                                     "200,4.5,2e8,0.30,,0.26,1.9,9\n");
-    testing::file_put(tmp / "runs/150M-2xC-rerun.csv",
-                      header + "100,5.4,1e8,0.27,0.55,0.252,2.0,9\n");
+    testing::write_file(tmp / "runs/150M-2xC.csv", header +
+                                                       "100,5.5,1e8,0.26,0.6,0.251,2.1,9\n"
+                                                       "200,4.5,2e8,0.30,,0.26,1.9,9\n");
+    testing::write_file(tmp / "runs/150M-2xC-rerun.csv",
+                        header + "100,5.4,1e8,0.27,0.55,0.252,2.0,9\n");
     ImportOptions o;
     o.dir = tmp / "runs";
     o.pattern = "{size}-{xc}xC*.csv";
@@ -61,7 +61,7 @@ TEST(ImportCsv, WideLogsBecomeTaskMetrics) {
 
 TEST(ImportCsv, MalformedCellsAndDuplicateStepsAreLocated) {
     TempDir tmp("widecsv_bad");
-    testing::file_put(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,3.9,abc\n");
+    testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,3.9,abc\n");
     ImportOptions o;
     o.files = {tmp / "r.csv"};
     o.pattern = "*.csv";
@@ -77,7 +77,7 @@ TEST(ImportCsv, MalformedCellsAndDuplicateStepsAreLocated) {
               std::string::npos)
         << r.status().message();
 
-    testing::file_put(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n10,3.9,0.6\n");
+    testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n10,3.9,0.6\n");
     r = import_wide_csv(o, c);
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("r.csv:3:1: step 10 of run 'r' appears again (first at"),
@@ -93,7 +93,7 @@ TEST(ImportCsv, MalformedCellsAndDuplicateStepsAreLocated) {
 
 TEST(ImportCsv, CliErrorIsOneLineAndLeavesNoPointsFile) {
     TempDir tmp("widecsv_cli");
-    testing::file_put(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,-1,0.6\n");
+    testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,-1,0.6\n");
     auto r = testing::cli_run(
         "import csv " + (tmp / "r.csv") +
             " --pattern '*.csv' --params 1e6 --tokens 1e8 --tokens-per-step 100 --map loss=loss "
@@ -106,7 +106,7 @@ TEST(ImportCsv, CliErrorIsOneLineAndLeavesNoPointsFile) {
         << r.err;
     EXPECT_FALSE(std::filesystem::exists(tmp / "points.csv"));
 
-    testing::file_put(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,3.5,0.6\n");
+    testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,3.5,0.6\n");
     r = testing::cli_run(
         "import csv " + (tmp / "r.csv") +
             " --pattern '*.csv' --params 1e6 --tokens 1e8 --tokens-per-step 100 --map loss=loss "

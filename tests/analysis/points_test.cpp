@@ -139,9 +139,9 @@ TEST(Points, WriterRefusesInconsistentPointsAndLeavesNoFile) {
 
 TEST(Points, CliReportsAMalformedTableInOneLineAndWritesNothing) {
     TempDir tmp("points_cli");
-    testing::file_put(tmp / "bad.csv", std::string(kHeader) +
-                                           "r,100,1000,1,10,3.5,t,acc,0.5,10,0.25\n"
-                                           "r,100,1000,2,20,3.4,t,acc,x,10,0.25\n");
+    testing::write_file(tmp / "bad.csv", std::string(kHeader) +
+                                             "r,100,1000,1,10,3.5,t,acc,0.5,10,0.25\n"
+                                             "r,100,1000,2,20,3.4,t,acc,x,10,0.25\n");
     auto r =
         testing::cli_run("analyze --points " + (tmp / "bad.csv") + " --out " + (tmp / "out"), tmp);
     EXPECT_NE(r.code, 0);

@@ -149,7 +149,7 @@ TEST(AnalysisResult, ReadRefusesAnotherVersionAndMissingOrMistypedKeys) {
     testing::TempDir tmp("result_read");
     j = good;
     j["runs"][0].erase("final_loss");
-    testing::file_put(tmp / "analysis.json", j.dump(1));
+    testing::write_file(tmp / "analysis.json", j.dump(1));
     auto r = analysis_read(tmp / "analysis.json");
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find(tmp / "analysis.json"), std::string::npos);

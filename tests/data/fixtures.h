@@ -13,26 +13,9 @@
 #include "common/rng.h"
 #include "data/corpus.h"
 #include "data/tokenizer.h"
+#include "tests/common/testing.h"
 
 namespace em::testing {
-
-inline std::string temp_dir(const std::string &name) {
-    auto d = std::filesystem::temp_directory_path() /
-             ("emergence_data_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d.string();
-}
-
-inline void write_file(const std::string &path, const std::string &text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-inline std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // An English-like paragraph: words from a small lexicon with punctuation, seeded.
 inline std::string english_text(uint64_t seed, int sentences) {

@@ -16,21 +16,9 @@
 #include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "model/model.h"
+#include "tests/common/testing.h"
 
 namespace em::testing {
-
-inline std::string temp_dir(const std::string &name) {
-    auto d = std::filesystem::temp_directory_path() /
-             ("emergence_eval_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d.string();
-}
-
-inline void write_file(const std::string &path, const std::string &text) {
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-}
 
 inline ModelConfig tiny_config(int64_t vocab = 320, int64_t max_seq = 48) {
     ModelConfig c;

@@ -46,11 +46,12 @@ ImportOptions pythia_like(const TempDir &tmp) {
 
 TEST(ImportLmEval, V03LayoutWithPerplexityAsLoss) {
     TempDir tmp("lmeval03");
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step2000.json", v03_file(0.4, 90.0));
-    testing::file_put(tmp / "evals/pythia-small/small_step2000.json", v03_file(0.5, 30.0));
-    testing::file_put(tmp / "evals/pythia-small/small_step10.json", v03_file(0.0, 900.0));
-    testing::file_put(tmp / "evals/pythia-small/notes.txt", "ignored: does not match the pattern");
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step2000.json", v03_file(0.4, 90.0));
+    testing::write_file(tmp / "evals/pythia-small/small_step2000.json", v03_file(0.5, 30.0));
+    testing::write_file(tmp / "evals/pythia-small/small_step10.json", v03_file(0.0, 900.0));
+    testing::write_file(tmp / "evals/pythia-small/notes.txt",
+                        "ignored: does not match the pattern");
     ImportOptions o = pythia_like(tmp);
     LmEvalOptions lm;
     lm.loss_from = "lambada_openai:ppl";
@@ -78,7 +79,7 @@ TEST(ImportLmEval, V03LayoutWithPerplexityAsLoss) {
 
 TEST(ImportLmEval, AggregatesAreExampleWeightedMeans) {
     TempDir tmp("lmeval_agg");
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 400.0));
     ImportOptions o = pythia_like(tmp);
     o.aggregate = {"mmlu=hendrycksTest-.*"};
     o.drop_aggregated = true;
@@ -109,8 +110,8 @@ TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
             "exact_match,flexible-extract": 0.07, "exact_match_stderr,flexible-extract": "N/A"}},
  "n-samples": {"arc_challenge": {"original": 1172, "effective": 1172}, "gsm8k": {"original": 1319, "effective": 1319}},
  "configs": {}, "versions": {}, "n-shot": {}, "config": {}})";
-    testing::file_put(tmp / "evals/runA/step_00000500/results.json", file);
-    testing::file_put(tmp / "loss.csv", "run,step,loss\nrunA,500,3.25\n");
+    testing::write_file(tmp / "evals/runA/step_00000500/results.json", file);
+    testing::write_file(tmp / "loss.csv", "run,step,loss\nrunA,500,3.25\n");
     ImportOptions o;
     o.dir = tmp / "evals";
     o.pattern = "{run}/step_{step}/results.json";
@@ -132,7 +133,7 @@ TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
     EXPECT_NE(find(r->points, "runA", 500, "gsm8k", "exact_match_flexible-extract"), nullptr);
 
     // A checkpoint the loss file lacks.
-    testing::file_put(tmp / "evals/runA/step_00000900/results.json", file);
+    testing::write_file(tmp / "evals/runA/step_00000900/results.json", file);
     auto bad = import_lm_eval(o, LmEvalOptions{});
     ASSERT_FALSE(bad.is_ok());
     EXPECT_NE(bad.status().message().find("no loss for run 'runA' step 900; add the row to"),
@@ -142,8 +143,8 @@ TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
 
 TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
     TempDir tmp("lmeval_bad");
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json",
-                      "{\"results\": {\n  \"arc_easy\": {\"acc\": 0.3,,}\n}}");
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json",
+                        "{\"results\": {\n  \"arc_easy\": {\"acc\": 0.3,,}\n}}");
     ImportOptions o = pythia_like(tmp);
     LmEvalOptions lm;
     lm.loss_from = "lambada_openai:ppl";
@@ -152,15 +153,15 @@ TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
     std::string m = r.status().message();
     EXPECT_NE(m.find("tiny_step100.json:2:27: invalid JSON"), std::string::npos) << m;
 
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json",
-                      "{\"results\": {\"arc_easy\": {\"acc\": 0.3}}}");
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json",
+                        "{\"results\": {\"arc_easy\": {\"acc\": 0.3}}}");
     r = import_lm_eval(o, lm);
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("tiny_step100.json:1:2: no task 'lambada_openai'"),
               std::string::npos)
         << r.status().message();
 
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 50));
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json", v03_file(0.3, 50));
     o.params = {"small=3000000"};
     r = import_lm_eval(o, lm);
     ASSERT_FALSE(r.is_ok());
@@ -176,8 +177,8 @@ TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
 
     // A step too large for an integer is an error naming the file, not a crash.
     std::filesystem::remove_all(tmp / "evals/pythia-tiny");
-    testing::file_put(tmp / "evals/pythia-tiny/tiny_step99999999999999999999999.json",
-                      v03_file(0.3, 50));
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step99999999999999999999999.json",
+                        v03_file(0.3, 50));
     o.pattern = "pythia-{run}/{size}_step{step}.json";
     o.params = {"tiny=1000000"};
     r = import_lm_eval(o, lm);

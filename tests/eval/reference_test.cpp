@@ -16,12 +16,8 @@
 namespace em {
 namespace {
 
-constexpr const char *kPython = "/usr/bin/python3";
-
-bool torch_available() {
-    return std::system(
-               (std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1").c_str()) == 0;
-}
+using testing::kPython;
+using testing::torch_available;
 
 TEST(Reference, MultipleChoiceMatchesPyTorchAndLmEvalFormulas) {
     if (!torch_available()) GTEST_SKIP() << "python3-torch is not installed";

@@ -21,28 +21,9 @@
 namespace em {
 namespace {
 
-constexpr const char *kPython = "/usr/bin/python3";
-
-bool torch_available() {
-    return std::system(
-               (std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1").c_str()) == 0;
-}
-
-// A folder under the system's temporary directory, removed with everything in it on scope exit.
-struct TempDir {
-    explicit TempDir(const std::string &name)
-        : path((std::filesystem::temp_directory_path() / name).string()) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;  // a destructor must not throw
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
-    std::string path;
-};
+using testing::kPython;
+using testing::TempDir;
+using testing::torch_available;
 
 struct ParityCase {
     const char *name;
@@ -97,7 +78,7 @@ void run_parity(const ParityCase &pc) {
                    static_cast<float>(gn > clip ? clip / gn : 1.0));
     }
 
-    const TempDir tmp("emergence_parity_" + std::string(pc.name));
+    const TempDir tmp("parity_" + std::string(pc.name));
     const std::string &dir = tmp.path;
     // Tolerances: max |ours - torch| / max(1, max |torch|), torch in float64. Weights after the
     // AdamW steps get 1e-4 (1% of one lr = 1e-2 update): Adam divides by sqrt(v), which amplifies

@@ -37,7 +37,7 @@ std::vector<ChartState> charts_rendered(const std::string &html_path, const Temp
                       " --virtual-time-budget=10000 --dump-dom file://" + html_path + " >" + dom +
                       " 2>/dev/null";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    std::string text = testing::file_slurp(dom);
+    std::string text = testing::read_file(dom);
     std::smatch m;
     // The inlined libraries mention "<body" too: take the tag the page script marked.
     if (std::regex_search(text, m, std::regex("<body([^>]*data-charts-done[^>]*)>")))
@@ -106,7 +106,7 @@ TEST(Report, IsSelfContainedAndEveryChartRendersItsPoints) {
     std::string out = tmp / "report.html";
     Status s = report_write(out, a, pts, ReportOptions{});
     ASSERT_TRUE(s.is_ok()) << s.message();
-    std::string html = testing::file_slurp(out);
+    std::string html = testing::read_file(out);
     EXPECT_EQ(html.find("<script src"), std::string::npos);
     EXPECT_EQ(html.find("<link"), std::string::npos);
     EXPECT_NE(html.find("vegaEmbed"), std::string::npos);

@@ -34,7 +34,7 @@
 namespace em {
 namespace {
 
-using testing::make_temp_dir;
+using testing::temp_dir;
 
 // A small English-like corpus: sentences from a tiny grammar about invented countries and their
 // capitals (the fact the task asks for), so even micro models learn something in seconds.
@@ -107,7 +107,7 @@ int wait_exit(pid_t pid) {
 }
 
 TEST(Study, MicroStudyConfigPlansTheGrid) {
-    std::string dir = make_temp_dir("study_cfg");
+    std::string dir = temp_dir("study_cfg");
     write_micro_inputs(dir);
     auto c = study_config_load(dir + "/study.toml");
     ASSERT_TRUE(c.is_ok()) << c.status().message();
@@ -148,7 +148,7 @@ TEST(Study, PaperSmallSizesAreDistinctAndSpanThirtyTimes) {
 // `study plan` prices evaluation before the built-in suite exists from the suite's mean document
 // size; that constant must stay within 25% of what the freshly built suite gives.
 TEST(Study, PlanPricesTheBuiltinSuiteBeforeItIsBuilt) {
-    const std::string dir = make_temp_dir("emergence_study_plan");
+    const std::string dir = temp_dir("emergence_study_plan");
     std::ofstream(dir + "/study.toml")
         << "[tasks]\nsuite = [\"builtin\"]\nitems = 300\nlimit = 100\n"
            "[train]\nbudgets = [100000]\n"
@@ -178,7 +178,7 @@ TEST(Study, PlanPricesTheBuiltinSuiteBeforeItIsBuilt) {
 }
 
 TEST(Study, ConfigMistakesAreNamed) {
-    std::string dir = make_temp_dir("study_bad");
+    std::string dir = temp_dir("study_bad");
     write_micro_inputs(dir);
     std::string text = file_read(dir + "/study.toml").value();
     auto expect_error = [&](const std::string &t, const std::string &want) {
@@ -274,7 +274,7 @@ TEST(Study, ConfigMistakesAreNamed) {
 }
 
 TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
-    std::string ref = make_temp_dir("study_ref");
+    std::string ref = temp_dir("study_ref");
     write_micro_inputs(ref);
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(wait_exit(spawn_study(ref)), 0);
@@ -285,7 +285,7 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     EXPECT_GT(std::count(expect->begin(), expect->end(), '\n'), 12);
     EXPECT_TRUE(file_exists(ref + "/out/report.html"));
 
-    std::string dir = make_temp_dir("study_kill");
+    std::string dir = temp_dir("study_kill");
     write_micro_inputs(dir);
     const uint64_t seed = std::random_device{}();
     std::printf("kill moments seeded with %llu\n", static_cast<unsigned long long>(seed));
@@ -323,7 +323,7 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
 // A config that asks for other tasks or another limit evaluates the checkpoints again; the points
 // table holds only the runs the config plans.
 TEST(Study, ChangedEvaluationIsRedoneAndStrayRunsAreLeftOut) {
-    std::string dir = make_temp_dir("study_change");
+    std::string dir = temp_dir("study_change");
     write_micro_inputs(dir);
     ASSERT_EQ(wait_exit(spawn_study(dir)), 0);
     auto before = file_read(dir + "/out/points.csv");
@@ -461,13 +461,13 @@ TEST(Study, ShardsPartitionTheGridEvenly) {
 // uninterrupted run. A shard's runner writes no points table of its own.
 TEST(Study, TwoShardsBroughtTogetherMatchOneRun) {
     namespace fs = std::filesystem;
-    std::string ref = make_temp_dir("study_shard_ref");
+    std::string ref = temp_dir("study_shard_ref");
     write_micro_inputs(ref);
     ASSERT_EQ(wait_exit(spawn_study(ref)), 0);
     auto expect = file_read(ref + "/out/points.csv");
     ASSERT_TRUE(expect.is_ok()) << expect.status().message();
 
-    std::string a = make_temp_dir("study_shard_a"), b = make_temp_dir("study_shard_b");
+    std::string a = temp_dir("study_shard_a"), b = temp_dir("study_shard_b");
     write_micro_inputs(a);
     EXPECT_NE(wait_exit(spawn_study(a, "--shard", "1/2")), 0);  // not prepared: refused
     ASSERT_EQ(wait_exit(spawn_study(a, "prepare")), 0);
@@ -495,7 +495,7 @@ TEST(Study, TwoShardsBroughtTogetherMatchOneRun) {
 }
 
 TEST(Study, SecondRunnerIsRefusedWhileTheFirstHoldsTheLock) {
-    std::string dir = make_temp_dir("study_lock");
+    std::string dir = temp_dir("study_lock");
     write_micro_inputs(dir);
     pid_t first = spawn_study(dir);
     // Wait until the first runner holds the lock (its pid in the lock file), at most 30 s.

@@ -13,6 +13,7 @@
 
 #include "common/rng.h"
 #include "data/shard.h"
+#include "tests/common/testing.h"
 
 namespace em::testing {
 
@@ -29,14 +30,6 @@ inline std::vector<uint32_t> bigram_tokens(int64_t n, uint32_t V, int fanout, ui
         cur = succ[cur * fanout + r.below(static_cast<uint64_t>(fanout))];
     }
     return t;
-}
-
-inline std::string make_temp_dir(const std::string &name) {
-    auto d = std::filesystem::temp_directory_path() /
-             ("emergence_test_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d.string();
 }
 
 // Writes train_000.bin, train_001.bin and val_000.bin into dir.

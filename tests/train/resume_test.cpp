@@ -23,8 +23,8 @@
 namespace em {
 namespace {
 
-using testing::make_temp_dir;
 using testing::small_config;
+using testing::temp_dir;
 using testing::write_bigram_shards;
 
 pid_t spawn_train(const std::string &config, bool resume) {
@@ -60,13 +60,13 @@ std::map<std::string, std::vector<float>> final_weights(const std::string &run) 
 
 TEST(Resume, KilledRunResumesBitIdentically) {
     const int64_t steps = 400, tokens = 16 * 32 * steps;
-    std::string ref = make_temp_dir("resume_ref");
+    std::string ref = temp_dir("resume_ref");
     write_bigram_shards(ref + "/shards", 64, 2);
     ASSERT_EQ(wait_exit(spawn_train(small_config(ref, "", tokens), false)), 0);
     auto expect = final_weights(ref + "/run");
     ASSERT_FALSE(expect.empty());
 
-    std::string dir = make_temp_dir("resume_kill");
+    std::string dir = temp_dir("resume_kill");
     write_bigram_shards(dir + "/shards", 64, 2);
     std::string cfg = small_config(dir, "", tokens);
     int kills = 0;
@@ -118,7 +118,7 @@ std::string run_cli(const std::string &args, int *rc) {
 }
 
 TEST(Resume, DamagedCheckpointsGiveOneClearError) {
-    std::string dir = make_temp_dir("damaged");
+    std::string dir = temp_dir("damaged");
     write_bigram_shards(dir + "/shards", 64, 2);
     std::string cfg = small_config(dir);
     ASSERT_EQ(wait_exit(spawn_train(cfg, false)), 0);
@@ -150,7 +150,7 @@ TEST(Resume, DamagedCheckpointsGiveOneClearError) {
 }
 
 TEST(Resume, ConfigMistakesExitNonZeroWithOneLine) {
-    std::string dir = make_temp_dir("cli_cfg");
+    std::string dir = temp_dir("cli_cfg");
     write_bigram_shards(dir + "/shards", 64, 2);
     std::string cfg = small_config(dir, "warmup = 3\n");
     int rc;

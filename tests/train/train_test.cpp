@@ -13,8 +13,8 @@
 namespace em {
 namespace {
 
-using testing::make_temp_dir;
 using testing::small_config;
+using testing::temp_dir;
 using testing::write_bigram_shards;
 
 std::vector<double> losses_of(const std::string &metrics) {
@@ -27,7 +27,7 @@ std::vector<double> losses_of(const std::string &metrics) {
 }
 
 TEST(Train, LossFallsTowardTheLanguagesEntropy) {
-    std::string dir = make_temp_dir("falls");
+    std::string dir = temp_dir("falls");
     write_bigram_shards(dir + "/shards", 64, 2);
     auto cfg = train_config_load(small_config(dir, "", 16 * 32 * 150));
     ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
@@ -47,7 +47,7 @@ TEST(Train, LossFallsTowardTheLanguagesEntropy) {
 TEST(Train, SameSeedAndThreadsGiveIdenticalLossCurve) {
     std::vector<std::vector<double>> curves;
     for (int i = 0; i < 2; ++i) {
-        std::string dir = make_temp_dir("det" + std::to_string(i));
+        std::string dir = temp_dir("det" + std::to_string(i));
         write_bigram_shards(dir + "/shards", 64, 2);
         auto cfg = train_config_load(small_config(dir));
         ASSERT_TRUE(cfg.is_ok());
@@ -61,7 +61,7 @@ TEST(Train, SameSeedAndThreadsGiveIdenticalLossCurve) {
 }
 
 TEST(Train, ConfigErrorsNameTheKeyAndTheFix) {
-    std::string dir = make_temp_dir("cfgerr");
+    std::string dir = temp_dir("cfgerr");
     write_bigram_shards(dir + "/shards", 64, 2);
     auto check = [&](const std::string &extra, const std::string &want) {
         std::string p = small_config(dir, extra);
@@ -84,7 +84,7 @@ TEST(Train, ConfigErrorsNameTheKeyAndTheFix) {
 }
 
 TEST(Train, MissingShardIsReported) {
-    std::string dir = make_temp_dir("noshard");
+    std::string dir = temp_dir("noshard");
     std::filesystem::create_directories(dir + "/shards");
     auto cfg = train_config_load(small_config(dir));
     ASSERT_TRUE(cfg.is_ok());
@@ -94,7 +94,7 @@ TEST(Train, MissingShardIsReported) {
 }
 
 TEST(Train, NonFiniteLossStopsTheRun) {
-    std::string dir = make_temp_dir("nan");
+    std::string dir = temp_dir("nan");
     write_bigram_shards(dir + "/shards", 64, 2);
     auto cfg =
         train_config_load(small_config(dir, "lr = 1e30\nwarmup_fraction = 0.0\ngrad_clip = 0.0\n"));
@@ -111,7 +111,7 @@ TEST(Train, NonFiniteLossStopsTheRun) {
 // started with: a changed learning rate, seed or checkpoint plan is named; threads and logging
 // may change.
 TEST(Train, ExistingRunNeedsResumeWithTheSameRecipe) {
-    std::string dir = make_temp_dir("exist");
+    std::string dir = temp_dir("exist");
     write_bigram_shards(dir + "/shards", 64, 2);
     auto cfg = train_config_load(small_config(dir));
     ASSERT_TRUE(cfg.is_ok());
