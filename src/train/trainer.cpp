@@ -192,7 +192,7 @@ Status train_run(const TrainConfig &cfg, const TrainOptions &opts) {
             loader.next(B, buf.data());
             split_window(buf, B, T, x, y);
             loss += model.forward(x.data(), y.data(), B, T) * grad_scale;
-            model.backward();
+            EM_TRY(model.backward());
         }
         const double gnorm = grad_global_norm(model.grads()) * grad_scale;
         if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
