@@ -1,7 +1,9 @@
 // The emergence command line: dispatches to the registered subcommands and turns their errors
 // into one-line messages and exit codes.
 #include <cstdio>
+#include <exception>
 #include <map>
+#include <new>
 
 #include "cli/command.h"
 #include "common/parallel.h"
@@ -40,6 +42,21 @@ int main(int argc, char **argv) {
         return app.exit(e);
     } catch (const em::cli::CommandError &e) {
         std::fprintf(stderr, "emergence: error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr,
+                     "emergence: error: out of memory; free memory or make the job smaller\n");
+        return 1;
+    } catch (const std::exception &e) {
+        // Library code returns errors as values; anything thrown is a defect, reported in one
+        // line rather than as an abort.
+        std::fprintf(stderr, "emergence: internal error: %s; please report it with the command\n",
+                     e.what());
+        return 1;
+    } catch (...) {
+        std::fprintf(stderr,
+                     "emergence: internal error: an unknown exception; please report it with the "
+                     "command\n");
         return 1;
     }
     return 0;

@@ -9,7 +9,7 @@
 
 namespace em {
 
-class Status {
+class [[nodiscard]] Status {
   public:
     Status() = default;
     static Status ok() { return Status(); }
@@ -31,7 +31,7 @@ class Status {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
   public:
     Result(T value) : v_(std::move(value)) {}
     Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).is_ok()); }

@@ -504,7 +504,8 @@ Result<TaskResult> eval_lm_eval_samples(const Model &model, const Tokenizer &tok
                     it.gold = t.get<int64_t>();
                 } else if (t.is_string()) {
                     std::string ts = t.get<std::string>();
-                    if (!ts.empty() && ts.find_first_not_of("0123456789") == std::string::npos)
+                    if (!ts.empty() && ts.size() < 10 &&
+                        ts.find_first_not_of("0123456789") == std::string::npos)
                         it.gold = std::stoll(ts);
                     for (size_t k = 0; it.gold < 0 && k < it.choices.size(); ++k)
                         if (filter_apply(GenFilter::strip, it.choices[k]) ==
@@ -528,6 +529,8 @@ Result<TaskResult> eval_lm_eval_samples(const Model &model, const Tokenizer &tok
                     for (const auto &u : ga["until"])
                         if (u.is_string()) it.until.push_back(u.get<std::string>());
             }
+            if (ga.contains("max_gen_toks") && !ga["max_gen_toks"].is_number_integer())
+                return Status::error(where + ": max_gen_toks must be an integer");
             it.max_gen_toks = ga.value("max_gen_toks", int64_t{256});
             const nlohmann::json &t = it.target_json;
             it.target = t.is_string() ? t.get<std::string>() : t.is_null() ? "" : t.dump();

@@ -63,6 +63,7 @@ const nlohmann::json *json_path(const nlohmann::json &doc, const std::string &pa
         } else if (cur->is_array() && !seg.empty() &&
                    std::all_of(seg.begin(), seg.end(),
                                [](char c) { return c >= '0' && c <= '9'; })) {
+            if (seg.size() > 9) return nullptr;  // no document holds that many items
             size_t i = std::stoul(seg);
             if (i >= cur->size()) return nullptr;
             cur = &(*cur)[i];

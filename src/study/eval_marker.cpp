@@ -39,8 +39,8 @@ bool eval_current(const nlohmann::json &done, const StudyConfig &cfg,
                   const std::vector<Task> &tasks) {
     return !done.is_object() || !done.contains("tasks") ||
            (done["tasks"] == task_names_json(tasks) &&
-            done.value("limit", cfg.eval_limit) == cfg.eval_limit &&
-            done.value("scoring", kScoringVersion) == kScoringVersion);
+            done.value("limit", nlohmann::json(cfg.eval_limit)) == cfg.eval_limit &&
+            done.value("scoring", nlohmann::json(kScoringVersion)) == kScoringVersion);
 }
 
 bool eval_done(const StudyPaths &p, const StudyConfig &cfg, const StudyRun &run, int64_t step,

@@ -52,8 +52,12 @@ constexpr int64_t kPlanBuiltinTasks = 12;
 // (the default corpus's measured size, a share of it per named built-in source, user files by
 // their size) plus the skill documents mixed in.
 double corpus_bytes_estimate(const StudyConfig &c, const StudyPaths &p) {
-    if (auto m = corpus_manifest_read(p.corpus()); m.is_ok())
-        return m->at("files").at("train.jsonl").at("bytes").get<double>();
+    if (auto m = corpus_manifest_read(p.corpus()); m.is_ok()) {
+        const nlohmann::json *b = &m.value();
+        for (const char *key : {"files", "train.jsonl", "bytes"})
+            b = b && b->is_object() && b->contains(key) ? &b->at(key) : nullptr;
+        if (b && b->is_number()) return b->get<double>();  // else estimate as if not built
+    }
     namespace fs = std::filesystem;
     const double per_source =
         kPlanDefaultCorpusBytes / static_cast<double>(source_default_names().size());
@@ -159,8 +163,10 @@ Throughput plan_measure_throughput(const TrainConfig &t) {
             if (train) {
                 model.zero_grad();
                 model.forward(x.data(), y.data(), B, T);
-                model.backward();
-                adamw_step(model.params(), model.grads(), st, model.layout(), t.adamw, 1e-4, 1.0f);
+                // Not refused after a forward with targets; if it were, the step is not taken.
+                if (model.backward().is_ok())
+                    adamw_step(model.params(), model.grads(), st, model.layout(), t.adamw, 1e-4,
+                               1.0f);
             } else {
                 model.forward(x.data(), nullptr, B, T);
             }

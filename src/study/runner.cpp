@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "analysis/analysis.h"
+#include "common/csv.h"
 #include "common/fileio.h"
 #include "common/parallel.h"
 #include "data/tokenizer.h"
@@ -107,16 +109,20 @@ class TrainReporter {
             pr.tokens_per_s);
         x_.progress.line(buf, pr.checkpoint || pr.step == pr.total_steps);
         if (pr.checkpoint) {
-            x_.ledger.checkpoint_set(job_.r.name, pr.step, pr.tokens_seen, pr.val_loss);
-            job_.ledger_set(x_.ledger, pr.step, "training", job_.wall.lap());
+            // A callback cannot return: the first ledger error is kept for run_train.
+            Status s = x_.ledger.checkpoint_set(job_.r.name, pr.step, pr.tokens_seen, pr.val_loss);
+            if (s.is_ok()) s = job_.ledger_set(x_.ledger, pr.step, "training", job_.wall.lap());
+            if (ledger_status_.is_ok()) ledger_status_ = s;
         }
     }
+    const Status &ledger_status() const { return ledger_status_; }
 
   private:
     Ctx &x_;
     RunJob &job_;
     const double resumed_tokens_;  // trained before this runner came to the run
     double credited_tokens_;       // what the budget counts of the run
+    Status ledger_status_;
 };
 
 // Trains the run, resuming from its last checkpoint, unless every step is done.
@@ -128,7 +134,8 @@ Status run_train(Ctx &x, RunJob &job) {
     o.resume = true;
     TrainReporter report(x, job);
     o.on_step = [&report](const TrainProgress &pr) { report(pr); };
-    return train_run(t, o).with_context("run " + job.r.name);
+    EM_TRY(train_run(t, o).with_context("run " + job.r.name));
+    return report.ledger_status();
 }
 
 // Evaluates one checkpoint unless a current evaluation is on disk (one for other tasks, another
@@ -163,10 +170,17 @@ Status run_evaluate(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector
     const TrainConfig &t = job.t();
     EM_TRY(job.ledger_set(x.ledger, t.total_steps(), "evaluating", job.wall.lap()));
     for (int64_t step : checkpoint_list(t.out_dir)) {
-        auto meta = safetensors_read_metadata(checkpoint_weights_path(t.out_dir, step));
-        if (meta.is_ok())
-            x.ledger.checkpoint_set(r.name, step, std::stoll(meta->at("emergence.tokens_seen")),
-                                    std::stod(meta->at("emergence.val_loss")));
+        const std::string weights = checkpoint_weights_path(t.out_dir, step);
+        auto meta = safetensors_read_metadata(weights);
+        if (!meta.is_ok()) continue;  // evaluating it reports what is wrong with it
+        auto seen = meta->find("emergence.tokens_seen"), loss = meta->find("emergence.val_loss");
+        auto seen_v = seen == meta->end() ? std::nullopt : integer_parse(seen->second);
+        auto loss_v = loss == meta->end() ? std::nullopt : number_parse(loss->second);
+        if (!seen_v || !loss_v)
+            return Status::error(weights +
+                                 ": lacks a numeric emergence.tokens_seen or emergence.val_loss; "
+                                 "delete it to train that checkpoint again");
+        EM_TRY(x.ledger.checkpoint_set(r.name, step, *seen_v, *loss_v));
     }
     for (int64_t step : t.checkpoint_plan()) {
         const bool fresh = !eval_done(x.p, x.cfg, r, step, tasks);

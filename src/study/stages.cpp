@@ -26,7 +26,8 @@ Status study_stage(Ledger &ledger, Progress &progress, const std::string &name, 
     EM_TRY(ledger.stage_set(name, "running", 0));
     Status s = work();
     if (!s.is_ok()) {
-        ledger.stage_set(name, "failed", seconds_since(t0));
+        // The stage's own error is the one to report; the ledger's, if any, is secondary.
+        (void)ledger.stage_set(name, "failed", seconds_since(t0));
         return s.with_context(name);
     }
     EM_TRY(ledger.stage_set(name, "done", seconds_since(t0)));

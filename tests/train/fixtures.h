@@ -2,6 +2,7 @@
 // known entropy rate, well below log V) and small run configs.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 #include <cmath>
 #include <cstdio>
@@ -35,9 +36,9 @@ inline std::vector<uint32_t> bigram_tokens(int64_t n, uint32_t V, int fanout, ui
 // Writes train_000.bin, train_001.bin and val_000.bin into dir.
 inline void write_bigram_shards(const std::string &dir, uint32_t V, int fanout) {
     std::filesystem::create_directories(dir);
-    shard_write(dir + "/train_000.bin", bigram_tokens(60000, V, fanout, 1), V, 1);
-    shard_write(dir + "/train_001.bin", bigram_tokens(40000, V, fanout, 2), V, 1);
-    shard_write(dir + "/val_000.bin", bigram_tokens(20000, V, fanout, 3), V, 1);
+    EXPECT_TRUE(shard_write(dir + "/train_000.bin", bigram_tokens(60000, V, fanout, 1), V, 1));
+    EXPECT_TRUE(shard_write(dir + "/train_001.bin", bigram_tokens(40000, V, fanout, 2), V, 1));
+    EXPECT_TRUE(shard_write(dir + "/val_000.bin", bigram_tokens(20000, V, fanout, 3), V, 1));
 }
 
 // `extra_train` lines go into [train]; a key given there replaces the fixture's default.
