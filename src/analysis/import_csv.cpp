@@ -8,6 +8,7 @@
 #include <set>
 
 #include "analysis/import.h"
+#include "analysis/metrics.h"
 #include "common/csv.h"
 
 namespace em {
@@ -130,6 +131,13 @@ Result<ImportResult> import_wide_csv(const ImportOptions &opt, const CsvImportOp
                                          field("tokens_seen").text + "'");
                 seen_tokens = *v;
             }
+            if (seen_tokens > tokens * 1.01)
+                return Status::error(fmt::format(
+                    "{}: tokens_seen {} exceeds the run's token budget {} by more than 1%; "
+                    "check --tokens (or {{xc}} and --tokens-per-param) and the tokens_seen "
+                    "column or --tokens-per-step",
+                    t.where(field(col.count("tokens_seen") ? "tokens_seen" : "step")), seen_tokens,
+                    tokens));
             std::string here = t.where(field("step"));
             auto [it, fresh] = seen.emplace(std::make_pair(run, *step), here);
             if (!fresh)
@@ -146,6 +154,12 @@ Result<ImportResult> import_wide_csv(const ImportOptions &opt, const CsvImportOp
                                          t.header[static_cast<size_t>(tc.col)].text +
                                          "' must be a number (or empty when missing), got '" +
                                          f.text + "'; fix the value");
+                if (metric_info(tc.metric).proportion && (*v < 0 || *v > 1))
+                    return Status::error(
+                        t.where(f) + ": column '" + t.header[static_cast<size_t>(tc.col)].text +
+                        "' is a proportion (metric '" + tc.metric + "') but holds " + f.text +
+                        "; a proportion lies in [0, 1]: divide percentages by "
+                        "100 or match the column as another metric");
                 Point p;
                 p.run = run, p.params = params, p.tokens = tokens, p.step = *step,
                 p.tokens_seen = seen_tokens;

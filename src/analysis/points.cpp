@@ -6,9 +6,11 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
+#include "analysis/metrics.h"
 #include "common/csv.h"
 #include "common/fileio.h"
 
@@ -37,6 +39,7 @@ const char *const kColNames[kNumCols] = {"run",  "params", "tokens", "step", "to
                                          "task", "metric", "value",  "n",    "baseline"};
 
 const char *const kFormatHint = " (format: docs/points.md)";
+const double kTokensSeenSlack = 0.01;  // tokens_seen may pass tokens by this share
 
 bool same_number(double a, double b) {
     if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
@@ -86,8 +89,10 @@ Status consistency_check(const std::vector<Point> &pts,
         if (!snew)
             return Status::error(place(i, kMetric) + ": duplicate row for run '" + p.run +
                                  "', step " + std::to_string(p.step) + ", task '" + p.task +
-                                 "', metric '" + p.metric +
-                                 "'; keep one row per checkpoint, task and metric");
+                                 "', metric '" + p.metric + "' (value " + number_text(p.value) +
+                                 " here, " + number_text(pts[sit->second].value) +
+                                 " on an earlier row); keep one row per checkpoint, task and "
+                                 "metric");
         auto [mit, mnew] = metric_first.emplace(std::make_pair(p.task, p.metric), i);
         if (!mnew && !same_number(p.baseline, pts[mit->second].baseline))
             return Status::error(place(i, kBaseline) + ": task '" + p.task + "' metric '" +
@@ -98,8 +103,25 @@ Status consistency_check(const std::vector<Point> &pts,
     return Status::ok();
 }
 
+// Half a unit in the last decimal place of a number as written ("0.094" -> 0.0005, "9.4e-2" ->
+// 0.0005): how far the written value may lie from the one it was rounded from.
+double written_half_unit(std::string_view text) {
+    const size_t e = text.find_first_of("eE");
+    std::string_view mantissa = text.substr(0, e);
+    int64_t decimals = 0;
+    if (size_t dot = mantissa.find('.'); dot != std::string_view::npos)
+        decimals = static_cast<int64_t>(mantissa.size() - dot - 1);
+    if (e != std::string_view::npos) {
+        auto exp = integer_parse(text.substr(e + 1));
+        if (exp) decimals -= *exp;
+    }
+    return 0.5 * std::pow(10.0, -static_cast<double>(decimals));
+}
+
 // Field rules shared by the reader (with a position) and the validator of in-memory points.
-Status point_fields_check(const Point &p, const std::function<std::string(int)> &place) {
+// `value_half_unit` is the rounding of the value as written (0 for a value computed in memory).
+Status point_fields_check(const Point &p, const std::function<std::string(int)> &place,
+                          double value_half_unit = 0) {
     if (p.run.empty())
         return Status::error(place(kRun) + ": column 'run' is empty; name the training run");
     if (p.task.empty())
@@ -127,6 +149,29 @@ Status point_fields_check(const Point &p, const std::function<std::string(int)> 
         return Status::error(
             place(kBaseline) +
             ": column 'baseline' must be finite, or empty when the metric has none");
+    // A run may overshoot its nominal budget by its last batch (the OLMo ladder's logs do, by up
+    // to 0.3%); well past it, tokens and tokens_seen do not describe one run.
+    if (p.tokens_seen > p.tokens * (1 + kTokensSeenSlack))
+        return Status::error(place(kTokensSeen) + ": tokens_seen " + number_text(p.tokens_seen) +
+                             " exceeds the run's token budget (tokens = " + number_text(p.tokens) +
+                             ") by more than 1%; a checkpoint cannot have seen more than its "
+                             "run's budget: fix tokens_seen or tokens");
+    if (metric_info(p.metric).proportion) {
+        if (p.value < 0 || p.value > 1)
+            return Status::error(place(kValue) + ": metric '" + p.metric +
+                                 "' is a proportion of examples, but its value is " +
+                                 number_text(p.value) +
+                                 "; a proportion lies in [0, 1] (write 0.42, not 42)");
+        // pass@k is an estimate per problem, so only a mean of 0/1 scores is checked.
+        const bool per_example = p.metric.rfind("pass", 0) != 0;
+        if (per_example && p.n > 0 && !proportion_fits(p.value, p.n, value_half_unit))
+            return Status::error(place(kValue) + ": metric '" + p.metric + "' value " +
+                                 number_text(p.value) + " of n = " + std::to_string(p.n) +
+                                 " examples is " +
+                                 fmt::format("{:.4g}", p.value * static_cast<double>(p.n)) +
+                                 " successes, not a whole number; fix the value "
+                                 "(successes / n) or n");
+    }
     return Status::ok();
 }
 
@@ -184,10 +229,16 @@ Result<std::vector<Point>> points_parse(const std::string &text, const std::stri
         if (!field(kN).text.empty()) {
             auto n = integer_parse(field(kN).text);
             if (!n) return bad(kN, "an integer or empty");
+            if (*n <= 0)
+                return Status::error(t.where(field(kN)) + ": column 'n' is " + field(kN).text +
+                                     "; a value rests on at least one example: write how many, "
+                                     "or leave n empty when unknown" +
+                                     kFormatHint);
             p.n = *n;
         }
         if (!field(kBaseline).text.empty()) EM_TRY(num(kBaseline, p.baseline));
-        EM_TRY(point_fields_check(p, [&](int c) { return t.where(field(c)); }));
+        EM_TRY(point_fields_check(
+            p, [&](int c) { return t.where(field(c)); }, written_half_unit(field(kValue).text)));
         pts.push_back(std::move(p));
     }
     if (pts.empty())
@@ -202,6 +253,12 @@ Result<std::vector<Point>> points_parse(const std::string &text, const std::stri
 Result<std::vector<Point>> points_read(const std::string &path) {
     EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
     return points_parse(text, path);
+}
+
+bool proportion_fits(double value, int64_t n, double half_unit) {
+    // value = successes / n, so value * n is a whole number up to the value's rounding.
+    const double nd = static_cast<double>(n), k = value * nd;
+    return std::fabs(k - std::round(k)) <= nd * half_unit + 1e-9 * std::max(1.0, nd);
 }
 
 Status points_validate(const std::vector<Point> &points, const std::string &what) {

@@ -43,6 +43,10 @@ std::string points_format(const std::vector<Point> &points);
 // so a table that is written can always be read back.
 Status points_write(const std::string &path, const std::vector<Point> &points);
 
+// Whether a proportion `value` of `n` examples is a whole number of successes (value * n), to
+// `half_unit`, the rounding of the value as written (0: a value computed in memory).
+bool proportion_fits(double value, int64_t n, double half_unit = 0);
+
 // Checks the consistency rules on points that did not come from a file (imports, the study).
 Status points_validate(const std::vector<Point> &points, const std::string &what);
 

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "analysis/metrics.h"
+#include "analysis/points.h"
 #include "common/csv.h"
 #include "eval/results.h"
 
@@ -105,24 +106,42 @@ Result<double> checkpoint_loss(const LossSource &ls, const ResultsFile &f, const
     return loss;
 }
 
-// One point per finite metric value of `f` but the loss itself; `proto` holds the checkpoint.
-void file_points(const ResultsFile &f, const LossSource &ls, const LmEvalOptions &lm,
-                 const Point &proto, std::vector<Point> &out) {
+// One point per finite metric value of `f` but the loss itself; `proto` holds the checkpoint. A
+// proportion outside [0, 1] is an error naming the task's entry.
+Status file_points(const ResultsFile &f, const LossSource &ls, const LmEvalOptions &lm,
+                   const Point &proto, std::vector<Point> &out) {
     for (const ResultsTask &t : f.tasks) {
         for (const ResultsMetric &m : t.metrics) {
             const std::string metric = m.name();
             if (t.task == ls.task && metric == ls.metric) continue;  // the loss itself
             if (!std::isfinite(m.value)) continue;
+            if (metric_info(metric).proportion && (m.value < 0 || m.value > 1))
+                return Status::error(fmt::format(
+                    "{}: task '{}' metric '{}' is a proportion of examples but has value {}; a "
+                    "proportion lies in [0, 1]: fix the file or regenerate it with lm-eval",
+                    t.where, t.task, metric, m.value));
             Point p = proto;
             p.task = t.task, p.metric = metric, p.value = m.value, p.n = t.n.value_or(0);
             const double v = m.value;
-            // lm-eval's stderr of a 0/1 mean is sqrt(p(1-p)/(n-1)).
+            const bool per_example = metric_info(metric).proportion && metric.rfind("pass", 0) != 0;
+            if (per_example && p.n > 0 && !proportion_fits(v, p.n))
+                return Status::error(fmt::format(
+                    "{}: task '{}' metric '{}' has value {} over {} samples (n-samples), which "
+                    "is not a whole number of correct ones; fix the file or regenerate it with "
+                    "lm-eval",
+                    t.where, t.task, metric, v, p.n));
+            // lm-eval's stderr of a 0/1 mean is sqrt(p(1-p)/(n-1)). A count that does not make
+            // the value a whole number of successes is not the sample count (a rounded stderr):
+            // n stays unknown.
             if (p.n == 0 && lm.n_from_stderr && metric_info(metric).proportion && v > 0 && v < 1 &&
-                m.std_err > 0)
+                m.std_err > 0) {
                 p.n = static_cast<int64_t>(std::llround(v * (1 - v) / (m.std_err * m.std_err) + 1));
+                if (!proportion_fits(v, p.n)) p.n = 0;
+            }
             out.push_back(std::move(p));
         }
     }
+    return Status::ok();
 }
 
 // A score of exactly 0 or 1 says nothing of n through its stderr; the task's item count is the
@@ -135,9 +154,11 @@ void n_fill_from_other_checkpoints(std::vector<Point> &points) {
         if (p.n > 0 || !metric_info(p.metric).proportion) continue;
         auto it = seen_n.find({p.task, p.metric});
         if (it == seen_n.end()) continue;
-        p.n = std::max_element(it->second.begin(), it->second.end(), [](auto &a, auto &b) {
-                  return a.second < b.second;
-              })->first;
+        const int64_t n =
+            std::max_element(it->second.begin(), it->second.end(), [](auto &a, auto &b) {
+                return a.second < b.second;
+            })->first;
+        if (proportion_fits(p.value, n)) p.n = n;
     }
 }
 
@@ -169,7 +190,7 @@ Result<ImportResult> import_lm_eval(const ImportOptions &opt, const LmEvalOption
         EM_TRY(runs.resolve(s, proto.run, proto.params, proto.tokens));
         EM_ASSIGN_OR_RETURN(proto.loss, checkpoint_loss(ls, f, proto.run, proto.step));
         proto.tokens_seen = static_cast<double>(proto.step) * opt.tokens_per_step;
-        file_points(f, ls, lm, proto, res.points);
+        EM_TRY(file_points(f, ls, lm, proto, res.points));
         res.files += 1;
     }
     if (lm.n_from_stderr) n_fill_from_other_checkpoints(res.points);

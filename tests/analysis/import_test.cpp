@@ -91,6 +91,37 @@ TEST(ImportCsv, MalformedCellsAndDuplicateStepsAreLocated) {
               std::string::npos);
 }
 
+// A percentage where a proportion belongs, or a budget the run overshoots by far, is refused at
+// its cell.
+TEST(ImportCsv, ImpossibleValuesAreRefusedAtTheirCell) {
+    TempDir tmp("widecsv_impossible");
+    testing::write_file(tmp / "r.csv",
+                        "step,loss,piqa_acc,piqa_bpb\n10,4.0,0.5,1.5\n20,3.9,57,1.2\n");
+    ImportOptions o;
+    o.files = {tmp / "r.csv"};
+    o.pattern = "*.csv";
+    o.params = {"1e6"};
+    o.tokens = {"1e8"};
+    o.tokens_per_step = 100;
+    CsvImportOptions c;
+    c.map = {{"loss", "loss"}, {"step", "step"}};
+    c.task_columns = {"(.*)_(acc|bpb)"};
+    auto r = import_wide_csv(o, c);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("r.csv:3:8: column 'piqa_acc' is a proportion (metric "
+                                        "'acc') but holds 57; a proportion lies in [0, 1]"),
+              std::string::npos)
+        << r.status().message();
+
+    testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n2000000,3.9,0.6\n");
+    r = import_wide_csv(o, c);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("r.csv:3:1: tokens_seen 200000000 exceeds the run's "
+                                        "token budget 100000000 by more than 1%"),
+              std::string::npos)
+        << r.status().message();
+}
+
 TEST(ImportCsv, CliErrorIsOneLineAndLeavesNoPointsFile) {
     TempDir tmp("widecsv_cli");
     testing::write_file(tmp / "r.csv", "step,loss,piqa_acc\n10,4.0,0.5\n20,-1,0.6\n");

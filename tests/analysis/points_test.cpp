@@ -95,7 +95,8 @@ TEST(Points, MalformedTablesNameFileLineColumnAndFix) {
         {"r,100,1000,1,10,3.5,t,acc,0.5,10,0.25\nr,100,1000,2,20,nan,t,acc,0.5,10,0.25\n",
          "bad.csv:3:17", "'loss'"},
         {"r,100,1000,1.5,10,3.5,t,acc,0.5,10,0.25\n", "bad.csv:2:12", "'step' must be an integer"},
-        {"r,100,1000,1,10,3.5,t,acc,0.5,-3,0.25\n", "bad.csv:2:31", "'n' must be an integer >= 0"},
+        {"r,100,1000,1,10,3.5,t,acc,0.5,-3,0.25\n", "bad.csv:2:31",
+         "column 'n' is -3; a value rests on at least one example"},
         {"r,0,1000,1,10,3.5,t,acc,0.5,10,0.25\n", "bad.csv:2:3", "'params' must be a number > 0"},
         {"r,100,1000,1,10,3.5,,acc,0.5,10,0.25\n", "bad.csv:2:21", "'task' is empty"},
         {"r,100,1000,1,10,3.5,t,acc,0.5,10\n", "bad.csv:2:1", "expected 11 fields"},
@@ -135,6 +136,77 @@ TEST(Points, WriterRefusesInconsistentPointsAndLeavesNoFile) {
     EXPECT_NE(s.message().find("has loss 9 here"), std::string::npos) << s.message();
     EXPECT_FALSE(std::filesystem::exists(tmp / "points.csv"));
     EXPECT_FALSE(std::filesystem::exists(tmp / "points.csv.tmp"));
+}
+
+// Values that no evaluation can produce: each is refused at its cell, with the fix.
+TEST(Points, ImpossibleValuesAreRefusedAtTheirCell) {
+    // Columns of "r,100,1000,1,10,3.5,t,acc,V,N,0.25": tokens_seen 14, loss 17, value 27.
+    const Bad cases[] = {
+        {"r,100,1000,1,10,3.5,t,acc,1.2,10,0.25\n", "bad.csv:2:27",
+         "proportion of examples, but its value is 1.2; a proportion lies in [0, 1]"},
+        {"r,100,1000,1,10,3.5,t,acc,-0.1,10,0.25\n", "bad.csv:2:27", "lies in [0, 1]"},
+        {"r,100,1000,1,10,3.5,t,exact_match,42,,0\n", "bad.csv:2:35", "write 0.42, not 42"},
+        {"r,100,1000,1,10,3.5,t,acc,0.55,10,0.25\n", "bad.csv:2:27",
+         "value 0.55 of n = 10 examples is 5.5 successes, not a whole number"},
+        {"r,100,1000,1,10,3.5,t,exact_match,0.094,600,0\n", "bad.csv:2:35", "56.4 successes"},
+        {"r,100,1000,1,10,3.5,t,acc,0.5,0,0.25\n", "bad.csv:2:31",
+         "column 'n' is 0; a value rests on at least one example"},
+        {"r,100,1000,1,10,3.5,t,acc,0.5,0.0,0.25\n", "bad.csv:2:31", "column 'n' is 0.0"},
+        {"r,100,1000,1,10,-2,t,acc,0.5,10,0.25\n", "bad.csv:2:17",
+         "'loss' must be a finite number > 0"},
+        {"r,100,1000,1,10,0,t,acc,0.5,10,0.25\n", "bad.csv:2:17",
+         "'loss' must be a finite number > 0"},
+        {"r,100,1000,1,10,inf,t,acc,0.5,10,0.25\n", "bad.csv:2:17",
+         "'loss' must be a finite number"},
+        {"r,100,1000,1,2000,3.5,t,acc,0.5,10,0.25\n", "bad.csv:2:14",
+         "tokens_seen 2000 exceeds the run's token budget (tokens = 1000) by more than 1%"},
+        {"r,100,1000,1,10,3.5,t,acc,0.5,10,0.25\nr,100,1000,1,10,3.5,t,acc,0.7,10,0.25\n",
+         "bad.csv:3:23", "(value 0.7 here, 0.5 on an earlier row)"},
+        {"r,100,1000,1,10,3.5,t,acc,0.5,10,0.25\nr,100,1000,1,10,3.5,t,acc,0.5,10,0.25\n",
+         "bad.csv:3:23", "duplicate row"},
+    };
+    for (const Bad &b : cases) {
+        auto r = points_parse(std::string(kHeader) + b.body, "bad.csv");
+        ASSERT_FALSE(r.is_ok()) << b.body;
+        std::string m = r.status().message();
+        EXPECT_EQ(m.rfind(b.where, 0), 0u) << m;
+        EXPECT_NE(m.find(b.what), std::string::npos) << m;
+        EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+}
+
+// What is possible stays accepted: rounded proportions, continuous scores above 1, an overshoot
+// of the budget by a last batch, n unknown.
+TEST(Points, PossibleValuesAtTheEdgesAreAccepted) {
+    const char *rows[] = {
+        "r,100,1000,1,10,3.5,t,acc,0.333,3,0.25\n",               // 1/3 rounded to 3 places
+        "r,100,1000,1,10,3.5,t,acc,0.3333333333333333,3,0.25\n",  // 1/3 in full
+        "r,100,1000,1,10,3.5,t,acc,3.333e-1,3,0.25\n",            // the same in exponent form
+        "r,100,1000,1,10,3.5,t,acc,0.5,,0.25\n",                  // n unknown
+        "r,100,1000,1,10,3.5,t,acc,0,10,0.25\n",                  // none right
+        "r,100,1000,1,10,3.5,t,acc,1,10,0.25\n",                  // all right
+        "r,100,1000,1,1005,3.5,t,acc,1,10,0.25\n",                // 0.5% past the budget
+        "r,100,1000,1,10,3.5,t,bits_per_byte,1.92,600,\n",        // continuous, above 1
+        "r,100,1000,1,10,3.5,t,brier_score,0.123456,7,0.75\n",    // continuous: any n
+    };
+    for (const char *row : rows) {
+        auto r = points_parse(std::string(kHeader) + row, "ok.csv");
+        EXPECT_TRUE(r.is_ok()) << row << r.status().message();
+    }
+}
+
+TEST(Points, ValidatorRefusesImpossibleInMemoryPoints) {
+    auto pts = sample_points();
+    pts[0].value = 0.31;  // of n = 512: 158.72 successes
+    Status s = points_validate(pts, "study points");
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("study points: row 1 (run"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("not a whole number"), std::string::npos) << s.message();
+    pts = sample_points();
+    pts[0].tokens_seen = 2 * pts[0].tokens;
+    s = points_validate(pts, "study points");
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("column 'tokens_seen'"), std::string::npos) << s.message();
 }
 
 TEST(Points, CliReportsAMalformedTableInOneLineAndWritesNothing) {

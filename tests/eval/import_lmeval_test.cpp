@@ -14,17 +14,29 @@ namespace {
 
 using testing::TempDir;
 
-// A v0.3 results file: acc with stderr sqrt(p(1-p)/(n-1)), LAMBADA perplexity.
+// A proportion of n examples as lm-eval writes it: a whole number of successes over n, with the
+// stderr sqrt(p(1-p)/(n-1)).
+double share(double approx, int n) {
+    return std::round(approx * n) / n;
+}
+std::string acc_entry(const char *name, double approx, int n) {
+    const double p = share(approx, n);
+    return fmt::format(R"("{0}": {1}, "{0}_stderr": {2})", name, p,
+                       std::sqrt(p * (1 - p) / (n - 1)));
+}
+
+// A v0.3 results file: accuracies with their stderrs, LAMBADA perplexity.
 std::string v03_file(double arc_acc, double ppl) {
-    double se = std::sqrt(arc_acc * (1 - arc_acc) / (2376 - 1));
     return fmt::format(R"({{"results": {{
-  "arc_easy": {{"acc": {}, "acc_stderr": {}, "acc_norm": 0.3, "acc_norm_stderr": 0.009}},
-  "lambada_openai": {{"ppl": {}, "ppl_stderr": 1.5, "acc": 0.4, "acc_stderr": 0.0068}},
-  "hendrycksTest-anatomy": {{"acc": 0.3, "acc_stderr": 0.04}},
-  "hendrycksTest-virology": {{"acc": 0.2, "acc_stderr": 0.03}},
-  "mystery_task": {{"acc": 0.6, "acc_stderr": 0.01}}
+  "arc_easy": {{{}, {}}},
+  "lambada_openai": {{"ppl": {}, "ppl_stderr": 1.5, {}}},
+  "hendrycksTest-anatomy": {{{}}},
+  "hendrycksTest-virology": {{{}}},
+  "mystery_task": {{{}}}
 }}, "versions": {{"arc_easy": 0}}, "config": {{"model": "hf-causal"}}}})",
-                       arc_acc, se, ppl);
+                       acc_entry("acc", arc_acc, 2376), acc_entry("acc_norm", 0.3, 2376), ppl,
+                       acc_entry("acc", 0.4, 5153), acc_entry("acc", 0.3, 135),
+                       acc_entry("acc", 0.2, 166), acc_entry("acc", 0.6, 1000));
 }
 
 const Point *find(const std::vector<Point> &pts, const std::string &run, int64_t step,
@@ -90,10 +102,9 @@ TEST(ImportLmEval, AggregatesAreExampleWeightedMeans) {
     ASSERT_TRUE(r.is_ok()) << r.status().message();
     const Point *m = find(r->points, "tiny", 100, "mmlu", "acc");
     ASSERT_NE(m, nullptr);
-    int64_t n1 = std::llround(0.3 * 0.7 / (0.04 * 0.04) + 1),
-            n2 = std::llround(0.2 * 0.8 / (0.03 * 0.03) + 1);
+    const int n1 = 135, n2 = 166;
     EXPECT_EQ(m->n, n1 + n2);
-    EXPECT_NEAR(m->value, (0.3 * n1 + 0.2 * n2) / (n1 + n2), 1e-12);
+    EXPECT_NEAR(m->value, (share(0.3, n1) * n1 + share(0.2, n2) * n2) / (n1 + n2), 1e-12);
     EXPECT_DOUBLE_EQ(m->baseline, 0.25);
     EXPECT_EQ(find(r->points, "tiny", 100, "hendrycksTest-anatomy", "acc"), nullptr);
     EXPECT_EQ(find(r->points, "tiny", 100, "mystery_task", "acc"), nullptr);
@@ -104,10 +115,10 @@ TEST(ImportLmEval, AggregatesAreExampleWeightedMeans) {
 TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
     TempDir tmp("lmeval04");
     const char *file = R"({"results": {
-  "arc_challenge": {"alias": "arc_challenge", "acc,none": 0.3, "acc_stderr,none": 0.013,
-                    "acc_norm,none": 0.33, "acc_norm_stderr,none": 0.0137},
-  "gsm8k": {"alias": "gsm8k", "exact_match,strict-match": 0.05, "exact_match_stderr,strict-match": 0.006,
-            "exact_match,flexible-extract": 0.07, "exact_match_stderr,flexible-extract": "N/A"}},
+  "arc_challenge": {"alias": "arc_challenge", "acc,none": 0.3003412969283277, "acc_stderr,none": 0.013,
+                    "acc_norm,none": 0.3302047781569966, "acc_norm_stderr,none": 0.0137},
+  "gsm8k": {"alias": "gsm8k", "exact_match,strict-match": 0.050037907505686124, "exact_match_stderr,strict-match": 0.006,
+            "exact_match,flexible-extract": 0.06974981046247157, "exact_match_stderr,flexible-extract": "N/A"}},
  "n-samples": {"arc_challenge": {"original": 1172, "effective": 1172}, "gsm8k": {"original": 1319, "effective": 1319}},
  "configs": {}, "versions": {}, "n-shot": {}, "config": {}})";
     testing::write_file(tmp / "evals/runA/step_00000500/results.json", file);
@@ -139,6 +150,44 @@ TEST(ImportLmEval, CurrentLayoutWithFiltersSampleCountsAndLossCsv) {
     EXPECT_NE(bad.status().message().find("no loss for run 'runA' step 900; add the row to"),
               std::string::npos)
         << bad.status().message();
+}
+
+// Values that a 0/1 mean cannot take are refused naming the task's entry; a stderr too rounded to
+// give the sample count leaves n unknown instead of a count the value does not fit.
+TEST(ImportLmEval, ImpossibleValuesAreRefusedAndUnfitCountsDropped) {
+    TempDir tmp("lmeval_impossible");
+    auto file = [](const std::string &arc) {
+        return R"({"results": {"arc_challenge": {)" + arc +
+               R"(}, "lambada_openai": {"ppl": 30}}, "n-samples": {"arc_challenge": {"original": 1172, "effective": 1172}}})";
+    };
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json",
+                        file(R"("acc,none": 30.03, "acc_stderr,none": 0.013)"));
+    ImportOptions o = pythia_like(tmp);
+    LmEvalOptions lm;
+    lm.loss_from = "lambada_openai:ppl";
+    auto r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("tiny_step100.json:1:14: task 'arc_challenge' metric "
+                                        "'acc' is a proportion of examples but has value 30.03"),
+              std::string::npos)
+        << r.status().message();
+
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json",
+                        file(R"("acc,none": 0.3, "acc_stderr,none": 0.013)"));
+    r = import_lm_eval(o, lm);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("has value 0.3 over 1172 samples (n-samples), which is "
+                                        "not a whole number"),
+              std::string::npos)
+        << r.status().message();
+
+    // No n-samples, a stderr rounded to two digits: n = 0.21 / 0.013^2 + 1 = 1244 does not fit.
+    testing::write_file(tmp / "evals/pythia-tiny/tiny_step100.json",
+                        R"({"results": {"arc_challenge": {"acc": 0.3, "acc_stderr": 0.013},
+                            "lambada_openai": {"ppl": 30}}})");
+    r = import_lm_eval(o, lm);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_EQ(find(r->points, "tiny", 100, "arc_challenge", "acc")->n, 0);
 }
 
 TEST(ImportLmEval, MalformedFilesNameTheirPlace) {
