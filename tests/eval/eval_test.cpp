@@ -244,6 +244,22 @@ TEST_F(EvalEndToEnd, ResultsFilesAndLmEvalSamplesRoundTrip) {
     auto bad = eval_lm_eval_samples(*model_, *tok_, dir_ + "/samples_bad.jsonl", EvalOptions{});
     ASSERT_FALSE(bad.is_ok());
     EXPECT_NE(bad.status().message().find("samples_bad.jsonl:1"), std::string::npos);
+    // Values that used to throw out of the reader (std::stoll out of range, a typed json::value)
+    // are one located error.
+    write_file(dir_ + "/samples_huge.jsonl",
+               "{\"doc_id\": 0, \"target\": \"99999999999999999999999\", \"arguments\": "
+               "[[\"a\", \" b\"], [\"a\", \" c\"]]}\n");
+    bad = eval_lm_eval_samples(*model_, *tok_, dir_ + "/samples_huge.jsonl", EvalOptions{});
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("samples_huge.jsonl:1"), std::string::npos)
+        << bad.status().message();
+    write_file(dir_ + "/samples_gen.jsonl",
+               "{\"doc_id\": 0, \"target\": \"x\", \"arguments\": {\"gen_args_0\": "
+               "{\"arg_0\": \"a\", \"arg_1\": {\"max_gen_toks\": \"many\"}}}}\n");
+    bad = eval_lm_eval_samples(*model_, *tok_, dir_ + "/samples_gen.jsonl", EvalOptions{});
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("max_gen_toks must be an integer"), std::string::npos)
+        << bad.status().message();
 }
 
 TEST_F(EvalEndToEnd, CommandLinePrintsATableAndWritesResults) {
