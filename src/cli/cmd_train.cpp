@@ -36,7 +36,7 @@ Status train_main_status(const TrainArgs &a) {
                     cfg.out_dir.c_str(), static_cast<long long>(pc.non_embedding),
                     static_cast<long long>(pc.total), static_cast<long long>(cfg.total_steps()),
                     static_cast<long long>(cfg.tokens_per_step()));
-        if (dist_size() > 1)
+        if (dist_size() > 1 && cfg.grad_accum % dist_size() == 0)
             std::printf(", %d processes x %lld micro-batches%s", dist_size(),
                         static_cast<long long>(cfg.grad_accum / dist_size()),
                         a.blocking_reduce ? ", blocking gradient exchange" : "");
