@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/fileio.h"
+#include "common/rng.h"
 #include "model/safetensors.h"
 #include "tests/train/fixtures.h"
 #include "train/checkpoint.h"
@@ -30,6 +31,7 @@ using testing::temp_dir;
 using testing::write_bigram_shards;
 
 constexpr int kTimedOut = -1000;
+// (Helpers marked [[maybe_unused]] serve only the tests of a build with MPI.)
 
 // Starts argv in its own process group with stdout and stderr into `log` (or /dev/null).
 pid_t spawn(const std::vector<std::string> &argv, const std::string &log = "",
@@ -67,7 +69,7 @@ int wait_for(pid_t pid, int seconds = 120) {
 }
 
 // mpirun on this machine only, over loopback TCP, as root in a container.
-std::vector<std::string> mpirun(int np) {
+[[maybe_unused]] std::vector<std::string> mpirun(int np) {
     return {"mpirun",
             "--allow-run-as-root",
             "--oversubscribe",
@@ -94,7 +96,8 @@ std::vector<std::string> train(const std::string &config, bool resume,
     return a;
 }
 
-std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string> &b) {
+[[maybe_unused]] std::vector<std::string> concat(std::vector<std::string> a,
+                                                 const std::vector<std::string> &b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
 }
@@ -120,7 +123,7 @@ bool running(pid_t pid) {
 
 // SIGKILL to mpirun (or a lone process), then to the ranks it started, each by its id; returns
 // once none of them runs.
-int kill_job(pid_t pid) {
+[[maybe_unused]] int kill_job(pid_t pid) {
     std::vector<pid_t> ranks = children_of(pid);
     kill(pid, SIGKILL);
     for (pid_t r : ranks) kill(r, SIGKILL);
@@ -130,7 +133,7 @@ int kill_job(pid_t pid) {
     return rc;
 }
 
-bool mpirun_available() {
+[[maybe_unused]] bool mpirun_available() {
     return std::system("command -v mpirun >/dev/null 2>&1") == 0;
 }
 
@@ -159,7 +162,7 @@ std::vector<nlohmann::json> metrics(const std::string &run) {
 
 // Every checkpoint of b equals a's: same steps, same weights, same optimizer state where both
 // kept it, and the same metrics.
-void expect_same_run(const std::string &a, const std::string &b) {
+[[maybe_unused]] void expect_same_run(const std::string &a, const std::string &b) {
     auto steps = checkpoint_list(a);
     ASSERT_FALSE(steps.empty());
     EXPECT_EQ(checkpoint_list(b), steps);
@@ -319,6 +322,66 @@ TEST_F(Mpi, KilledRankEndsTheJob) {
     int rc = wait_for(pid, 60);
     ASSERT_NE(rc, kTimedOut) << "the job hung after a rank died";
     EXPECT_NE(rc, 0);
+}
+
+// A tiny study (the capitals of invented countries) whose runs train under `[parallel] launcher`
+// gives the points table of the same study trained in its own process.
+void write_micro_study(const std::string &dir, const std::string &launcher) {
+    const char *countries[] = {"Arvel", "Brisk", "Calden", "Dorn"};
+    const char *capitals[] = {"Tamsin", "Oruk", "Pell", "Quist"};
+    Rng rng(5);
+    for (int f = 0; f < 20; ++f) {
+        std::string text;
+        for (int s = 0; s < 40; ++s) {
+            int c = static_cast<int>(rng.below(4));
+            text += std::string("The traveller visited ") + countries[c] + ". The capital of " +
+                    countries[c] + " is " + capitals[c] + ".\n";
+        }
+        testing::write_file(dir + "/texts/doc" + std::to_string(f) + ".txt", text);
+    }
+    testing::write_file(dir + "/tasks/capitals.toml",
+                        "output_type = \"multiple_choice\"\ndocs = \"capitals.jsonl\"\n"
+                        "doc_to_text = \"The capital of {{country}} is\"\n"
+                        "doc_to_target = \"{{answer}}\"\ndoc_to_choice = \"{{choices}}\"\n");
+    std::string docs;
+    for (int c = 0; c < 4; ++c)
+        docs += std::string("{\"country\": \"") + countries[c] + "\", \"choices\": [\"" +
+                capitals[c] + "\", \"" + capitals[(c + 1) % 4] + "\"], \"answer\": 0}\n";
+    testing::write_file(dir + "/tasks/capitals.jsonl", docs);
+    std::string cfg =
+        "name = \"micro\"\nseed = 2\nthreads = 1\n"
+        "[corpus]\nsources = [\"texts\"]\nskills = false\nval_fraction = 0.1\n"
+        "[tokenizer]\nvocab_size = 300\n"
+        "[tasks]\nsuite = [\"tasks\"]\nlimit = 0\n"
+        "[train]\nbatch_size = 4\ngrad_accum = 2\nseq_len = 32\nlr = 0.01\nval_windows = 8\n"
+        "budgets = [12800]\n"
+        "[checkpoint]\nlog = 1\nevery_fraction = 0.5\n"
+        "[[size]]\nname = \"a\"\nd_model = 32\nn_layers = 1\nn_heads = 2\n";
+    if (!launcher.empty()) cfg += "[parallel]\nlauncher = \"" + launcher + "\"\n";
+    testing::write_file(dir + "/study.toml", cfg);
+}
+
+TEST_F(Mpi, StudyLaunchesItsRunsOnSeveralProcesses) {
+    std::string launcher;
+    for (const auto &a : mpirun(2)) launcher += (launcher.empty() ? "" : " ") + a;
+    testing::TempDir one("mpi_study_one"), two("mpi_study_two");
+    write_micro_study(one.path, "");
+    write_micro_study(two.path, launcher);
+    for (const std::string &d : {one.path, two.path}) {
+        std::string log = d + "/study.log";
+        ASSERT_EQ(
+            wait_for(spawn({EM_BINARY, "study", d + "/study.toml", "--dir", d + "/out"}, log)), 0)
+            << testing::read_file(log);
+    }
+    int launched = 0;  // each run's config, written for the launcher
+    for (const auto &e : std::filesystem::directory_iterator(two.path + "/out/runs"))
+        launched += file_exists((e.path() / "run.toml").string());
+    EXPECT_EQ(launched, 1);
+    const std::string log = testing::read_file(two.path + "/study.log");
+    EXPECT_NE(log.find("2 processes x 1 micro-batches"), std::string::npos) << log;
+    std::string points = testing::read_file(one.path + "/out/points.csv");
+    EXPECT_GT(std::count(points.begin(), points.end(), '\n'), 2);
+    EXPECT_EQ(testing::read_file(two.path + "/out/points.csv"), points);
 }
 
 #else
