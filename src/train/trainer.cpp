@@ -246,6 +246,9 @@ Status train_loop(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
     std::vector<double> micro_loss(static_cast<size_t>(A));
     GradReducer reducer(model.grads().size(), model.grad_ranges(), opts.overlap);
     auto ready = [&](size_t b, size_t e) { reducer.ready(model.grads().data(), b, e); };
+    // Rank 0's writes of a step (metrics, checkpoint): the other ranks learn of a failure with the
+    // next step's agreement, or the last one's, instead of waiting for it in the next exchange.
+    Status written;
     TrainProgress p;
     p.total_steps = total;
     auto t_start = std::chrono::steady_clock::now();
@@ -273,7 +276,7 @@ Status train_loop(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
         }
         reducer.finish(model.grads().data());
         dist_merge_owned(micro_loss);
-        EM_TRY(dist_agree(computed));
+        EM_TRY(dist_agree(written.is_ok() ? computed : written));
         double loss = 0;
         for (double l : micro_loss) loss += l * grad_scale;
         const double gnorm = grad_global_norm(model.grads()) * grad_scale;
@@ -315,18 +318,19 @@ Status train_loop(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
                             {"train_loss", loss}, {"lr", lr},
                             {"grad_norm", gnorm}, {"tok_per_s", p.tokens_per_s}};
         if (do_val) j["val_loss"] = p.val_loss;
-        EM_TRY(file_append_line(metrics, j.dump()));
-        if (ckpt) {
-            EM_TRY(checkpoint_save(dir, model, st, config_json, p.val_loss));
-            EM_TRY(checkpoint_prune_state(dir, cfg.checkpoint_keep_state));
+        written = file_append_line(metrics, j.dump());
+        if (written.is_ok() && ckpt) {
+            written = checkpoint_save(dir, model, st, config_json, p.val_loss);
+            if (written.is_ok()) written = checkpoint_prune_state(dir, cfg.checkpoint_keep_state);
         }
+        if (K == 1) EM_TRY(written);
         p.checkpoint = ckpt;
         if (opts.on_step)
             opts.on_step(p);
         else if (st.step % cfg.log_every == 0 || do_val || st.step == total)
             print_progress(p);
     }
-    return Status::ok();
+    return dist_agree(written);
 }
 
 }  // namespace

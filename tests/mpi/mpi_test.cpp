@@ -290,6 +290,22 @@ TEST_F(Mpi, FailingRankEndsTheJobWithOneLine) {
     EXPECT_FALSE(std::filesystem::exists(dir.path + "/r0/run/ckpt")) << "rank 0 trained on";
 }
 
+// Rank 0 alone writes; when a write fails the other ranks stop too instead of waiting for it.
+TEST_F(Mpi, FailedWriteOnRankZeroEndsTheJobWithOneLine) {
+    testing::TempDir dir("mpi_write");
+    write_bigram_shards(dir.path + "/shards", 64, 2);
+    std::string cfg = small_config(dir.path, kSplit);
+    testing::write_file(dir.path + "/run/ckpt", "a file where the checkpoint folder goes");
+    std::string log = dir.path + "/mpi.log";
+    int rc = wait_for(spawn(concat(mpirun(2), train(cfg, false)), log), 60);
+    ASSERT_NE(rc, kTimedOut) << "the job hung";
+    EXPECT_NE(rc, 0);
+    auto lines = our_lines(log);
+    ASSERT_EQ(lines.size(), 1u) << testing::read_file(log);
+    EXPECT_NE(lines[0].find("rank 0: "), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("/run/ckpt"), std::string::npos) << lines[0];
+}
+
 TEST_F(Mpi, GradAccumThatCannotBeSharedIsRefusedOnce) {
     testing::TempDir dir("mpi_split");
     write_bigram_shards(dir.path + "/shards", 64, 2);
