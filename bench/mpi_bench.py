@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import struct
@@ -73,11 +74,13 @@ def run_once(d, cfg, procs, threads, extra, skip):
     if procs > 1:
         cmd = MPIRUN + ["-np", str(procs)] + cmd
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=env, timeout=1200)
+    out = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=env, timeout=1200, text=True).stderr
     with open(os.path.join(d, "run", "metrics.jsonl")) as f:
         rates = [json.loads(line)["tok_per_s"] for line in f]
-    return statistics.median(rates[skip:])
+    # Rank 0's share of the run spent waiting for the exchange after the backward passes.
+    m = re.search(r"gradient exchange: .* ([0-9.]+)% of", out)
+    return statistics.median(rates[skip:]), float(m.group(1)) if m else None
 
 
 def main():
@@ -99,15 +102,21 @@ def main():
         for shape in a.shapes.split(","):
             cfg = config(d, shape, a.steps)
             got = {m[0]: [] for m in MODES}
+            wait = {m[0]: [] for m in MODES}
             for _ in range(a.reps):  # interleaved: every mode once per round
                 for name, procs, threads, extra in MODES:
-                    got[name].append(run_once(d, cfg, procs, threads, extra, 2))
+                    rate, w = run_once(d, cfg, procs, threads, extra, 2)
+                    got[name].append(rate)
+                    if w is not None:
+                        wait[name].append(w)
             base = statistics.median(got["1p x 1t"])
             print(f"{shape} (d_model {SHAPES[shape][0]}, {SHAPES[shape][1]} layers)")
             for name, *_ in MODES:
                 med = statistics.median(got[name])
                 runs = " ".join(f"{x:.0f}" for x in got[name])
-                print(f"  {name:18s} {med:8.0f} tok/s  x{med / base:4.2f}   runs: {runs}")
+                w = f"   exchange wait {statistics.median(wait[name]):.1f}% of the run" \
+                    if wait[name] else ""
+                print(f"  {name:18s} {med:8.0f} tok/s  x{med / base:4.2f}   runs: {runs}{w}")
             ovl, blk = statistics.median(got["2p x 1t"]), statistics.median(got["2p x 1t blocking"])
             print(f"  overlap / blocking: {ovl / blk:.3f}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -330,6 +330,15 @@ Status train_loop(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
         else if (st.step % cfg.log_every == 0 || do_val || st.step == total)
             print_progress(p);
     }
+    if (K > 1 && lead) {
+        const double run_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        std::fprintf(stderr,
+                     "gradient exchange: %.2f s waited after the backward passes, %.1f%% "
+                     "of %.1f s\n",
+                     reducer.wait_seconds(), 100 * reducer.wait_seconds() / std::max(run_s, 1e-9),
+                     run_s);
+    }
     return dist_agree(written);
 }
 
