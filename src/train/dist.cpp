@@ -205,11 +205,19 @@ GradReducer::~GradReducer() = default;
 
 void GradReducer::push(const float *grads) {
     Node node{0, {}};
-    node.g.assign(grads, grads + n_);
+    // Buffers of merged nodes are kept for the next push: no allocation after the first step.
+    if (free_.empty()) {
+        node.g.resize(n_);
+    } else {
+        node.g = std::move(free_.back());
+        free_.pop_back();
+    }
+    std::memcpy(node.g.data(), grads, n_ * sizeof(float));
     while (!stack_.empty() && stack_.back().level == node.level) {
         const std::vector<float> &top = stack_.back().g;
         for (size_t i = 0; i < n_; ++i) node.g[i] = top[i] + node.g[i];
         node.level += 1;
+        free_.push_back(std::move(stack_.back().g));
         stack_.pop_back();
     }
     stack_.push_back(std::move(node));
@@ -314,6 +322,7 @@ void GradReducer::finish(float *grads) {
     double t0 = now_s();
     progress(true);
     wait_s_ += now_s() - t0;
+    for (Node &node : stack_) free_.push_back(std::move(node.g));
     stack_.clear();
     next_range_ = 0;
     next_ = 0;

@@ -94,7 +94,8 @@ class GradReducer {
 
     size_t n_;
     bool overlap_;
-    std::vector<Node> stack_;  // held nodes, levels strictly decreasing
+    std::vector<Node> stack_;               // held nodes, levels strictly decreasing
+    std::vector<std::vector<float>> free_;  // buffers of nodes already added, for reuse
     std::vector<std::pair<size_t, size_t>> ranges_;
     size_t next_range_ = 0;  // ranges_ started this step
     std::vector<std::unique_ptr<Bucket>> buckets_;
