@@ -9,7 +9,8 @@ build_pkgs="g++ cmake ninja-build pkg-config git
   libopenblas-dev libopenblas0-pthread
   libsentencepiece-dev sentencepiece
   zlib1g-dev libsqlite3-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-  libnlopt-cxx-dev libboost-math-dev libgtest-dev"
+  libnlopt-cxx-dev libboost-math-dev libgtest-dev
+  openmpi-bin libopenmpi-dev"
 # Texts of the built-in corpus and tasks (see docs/corpus.md).
 corpus_pkgs="bible-kjv bible-kjv-text sword-text-web dict-gcide dict-devil
   fortunes fortunes-min fortunes-zh jargon-text wordnet-base"

@@ -104,6 +104,15 @@ void Model::zero_grad() {
     std::memset(grads_.data(), 0, grads_.size() * sizeof(float));
 }
 
+std::vector<std::pair<size_t, size_t>> Model::grad_ranges() const {
+    const size_t L = static_cast<size_t>(cfg_.n_layers);
+    auto layer_begin = [&](size_t li) { return layout_[1 + 9 * li].offset; };
+    std::vector<std::pair<size_t, size_t>> r = {{layer_begin(L), grads_.size()}};
+    for (size_t li = L; li-- > 0;) r.push_back({layer_begin(li), layer_begin(li + 1)});
+    r.push_back({0, layer_begin(0)});
+    return r;
+}
+
 void Model::ensure_acts(int64_t B, int64_t T) {
     if (B == B_ && T == T_) return;
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
@@ -217,6 +226,10 @@ Status Model::backward() {
     matmul_backward(dln_, g_.lm_head, logits_, lnf_, w_.lm_head, BT, C, V);
     zero(dres_, BT * C);
     rmsnorm_backward(dres_, g_.norm_f, dln_, res_final_, w_.norm_f, rstdf_, BT, C);
+    // Layer li's tensors are layout entries [1 + 9 li, 10 + 9 li); the final norm follows them.
+    // With tied embeddings the head's gradient is the embedding's, which is final only at the end.
+    auto layer_begin = [&](size_t li) { return layout_[1 + 9 * li].offset; };
+    if (grad_ready_) grad_ready_(layer_begin(la_.size()), grads_.size());
     for (size_t li = la_.size(); li-- > 0;) {
         LayerActs &a = la_[li];
         const LayerWeights &lw = w_.layers[li];
@@ -246,8 +259,10 @@ Status Model::backward() {
         matmul_backward(dln_, lg.wk, dk_, a.ln1, lw.wk, BT, C, KVD);
         matmul_backward(dln_, lg.wv, dv_, a.ln1, lw.wv, BT, C, KVD);
         rmsnorm_backward(dres_, lg.attn_norm, dln_, a.res, lw.attn_norm, a.rstd1, BT, C);
+        if (grad_ready_) grad_ready_(layer_begin(li), layer_begin(li + 1));
     }
     embedding_backward(g_.wte, dres_, inputs_.data(), BT, C);
+    if (grad_ready_) grad_ready_(0, layer_begin(0));
     return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,15 @@ class Model {
     // otherwise returns an error and leaves grads() untouched.
     Status backward();
     void zero_grad();
+    // Called during backward() each time a contiguous range [begin, end) of grads() is final for
+    // that backward: the head (final norm and untied output head) first, then each layer from the
+    // last, then [0, first layer) with the embedding. The ranges tile the arena. Lets gradient
+    // exchange between processes overlap the rest of the backward pass. Empty: no calls.
+    void set_grad_ready(std::function<void(size_t begin, size_t end)> fn) {
+        grad_ready_ = std::move(fn);
+    }
+    // The ranges set_grad_ready reports, in the order it reports them.
+    std::vector<std::pair<size_t, size_t>> grad_ranges() const;
 
     const ModelConfig &config() const { return cfg_; }
     const std::vector<ParamTensor> &layout() const { return layout_; }
@@ -126,6 +136,7 @@ class Model {
     std::vector<int32_t> inputs_;
     std::vector<float> losses_;
     bool have_targets_ = false;  // the last forward computed a loss, so backward may follow
+    std::function<void(size_t, size_t)> grad_ready_;
 };
 
 }  // namespace em

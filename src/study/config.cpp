@@ -98,8 +98,8 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     top.get("name", c.name);
     top.get("seed", seed);
     top.get("threads", c.threads);
-    for (const char *k :
-         {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "analysis", "size"})
+    for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint",
+                          "analysis", "size", "parallel"})
         top.known(k);
     EM_TRY(top.finish());
     c.seed = static_cast<uint64_t>(seed);
@@ -108,7 +108,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         return n ? n->as_table() : nullptr;
     };
     for (const char *k :
-         {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "analysis"})
+         {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint", "analysis", "parallel"})
         if (root.get(k) && !table(k))
             return Status::error(path + ": '" + k + "' must be a table ([" + k + "])");
     if (auto *t = table("corpus")) {
@@ -195,6 +195,11 @@ Result<StudyConfig> study_config_load(const std::string &path) {
                                  "every_tokens (the same token counts for every run), not both");
         if (t->get("every_tokens") && c.checkpoint_every_tokens < 1)
             return Status::error(path + " [checkpoint]: every_tokens must be >= 1");
+    }
+    if (auto *t = table("parallel")) {
+        TomlReader r(*t, path + " [parallel]", kDocs);
+        r.get("launcher", c.launcher);
+        EM_TRY(r.finish());
     }
     if (auto *t = table("analysis")) {
         TomlReader r(*t, path + " [analysis]", kDocs);

@@ -61,6 +61,10 @@ struct StudyConfig {
 
     // [analysis]: bootstrap, bootstrap_unit, window_frac, alpha; the rest at their defaults
     AnalysisOptions analysis;
+
+    // [parallel] launcher: a command that starts `emergence train` on several processes
+    // ("mpirun -np 4", "srun"); empty: each run trains inside the study's own process.
+    std::string launcher;
 };
 
 // One planned training run.

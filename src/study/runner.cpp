@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <vector>
@@ -125,11 +127,55 @@ class TrainReporter {
     Status ledger_status_;
 };
 
+// Trains the run as `<launcher> emergence train --config <run>/run.toml --resume` (several
+// processes, docs/parallel.md), then records its checkpoints in the ledger as the in-process
+// path does step by step.
+Status run_train_launched(Ctx &x, RunJob &job) {
+    const TrainConfig &t = job.t();
+    EM_TRY(dir_create(t.out_dir));
+    const std::string config = t.out_dir + "/run.toml";
+    EM_TRY(file_write_atomic(config, train_config_to_toml(t)));
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return Status::error("/proc/self/exe: cannot find this program to launch it");
+    const std::string cmd =
+        x.cfg.launcher + " '" + self + "' train --config '" + config + "' --resume";
+    std::fflush(nullptr);
+    const int rc = std::system(cmd.c_str());
+    if (rc != 0)
+        return Status::error("`" + cmd + "` failed (status " + std::to_string(rc) +
+                             "; its output above says why); fix it and rerun the study, which "
+                             "resumes the run, or change [parallel] launcher in " +
+                             x.cfg.path);
+    std::map<int64_t, double> val;
+    if (file_exists(t.out_dir + "/metrics.jsonl")) {
+        EM_ASSIGN_OR_RETURN(std::string text, file_read(t.out_dir + "/metrics.jsonl"));
+        for (size_t pos = 0; pos < text.size();) {
+            size_t end = text.find('\n', pos);
+            if (end == std::string::npos) end = text.size();
+            auto j = nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false);
+            if (j.is_object() && j.contains("val_loss"))
+                val[j.value("step", int64_t{0})] = j["val_loss"].get<double>();
+            pos = end + 1;
+        }
+    }
+    for (int64_t step : checkpoint_list(t.out_dir))
+        EM_TRY(x.ledger.checkpoint_set(job.r.name, step, step * t.tokens_per_step(),
+                                       val.count(step) ? val[step] : -1));
+    const int64_t before = job.have.empty() ? 0 : std::min(job.have.back(), t.total_steps());
+    x.budget.mark_start();
+    x.budget.done += job.train_s * static_cast<double>(t.total_steps() - before) /
+                     static_cast<double>(t.total_steps());
+    return job.ledger_set(x.ledger, t.total_steps(), "training", job.wall.lap());
+}
+
 // Trains the run, resuming from its last checkpoint, unless every step is done.
 Status run_train(Ctx &x, RunJob &job) {
     const TrainConfig &t = job.t();
     if (!job.have.empty() && job.have.back() >= t.total_steps()) return Status::ok();
     EM_TRY(job.ledger_set(x.ledger, job.have.empty() ? 0 : job.have.back(), "training", 0));
+    if (!x.cfg.launcher.empty())
+        return run_train_launched(x, job).with_context("run " + job.r.name);
     TrainOptions o;
     o.resume = true;
     TrainReporter report(x, job);

@@ -182,6 +182,21 @@ nlohmann::json train_config_to_json(const TrainConfig &c) {
               {"keep_state", c.checkpoint_keep_state}}}};
 }
 
+std::string train_config_to_toml(const TrainConfig &c) {
+    // The JSON form's keys are the TOML keys, and its numbers, strings and arrays are valid TOML
+    // values; doubles print with the digits that read back to the same double.
+    const nlohmann::json j = train_config_to_json(c);
+    std::string out = "# A run config written by emergence (docs/config.md).\n";
+    for (const auto &[k, v] : j.items())
+        if (!v.is_object()) out += k + " = " + v.dump() + "\n";
+    for (const auto &[k, v] : j.items()) {
+        if (!v.is_object()) continue;
+        out += "\n[" + k + "]\n";
+        for (const auto &[k2, v2] : v.items()) out += k2 + " = " + v2.dump() + "\n";
+    }
+    return out;
+}
+
 Result<std::vector<std::string>> shard_paths_expand(const std::vector<std::string> &entries,
                                                     const std::string &prefix) {
     std::vector<std::string> out;

@@ -69,6 +69,9 @@ class TomlReader;
 void train_keys_read(TomlReader &r, TrainConfig &c);
 Status train_config_validate(const TrainConfig &c);
 nlohmann::json train_config_to_json(const TrainConfig &c);
+// The config as a run config file that train_config_load reads back to the same values (so a run
+// planned in memory can be started as `emergence train --config`, e.g. under mpirun).
+std::string train_config_to_toml(const TrainConfig &c);
 
 // Expands files and directories into the sorted list of shard files with the given prefix.
 Result<std::vector<std::string>> shard_paths_expand(const std::vector<std::string> &entries,

@@ -20,17 +20,24 @@ struct TrainProgress {
 struct TrainOptions {
     bool resume =
         false;  // continue from the run's latest checkpoint (fresh start when it has none)
-    // Called after every step; the default prints a line every log_every steps to stderr.
+    // Called after every step (on rank 0 only); the default prints a line every log_every steps
+    // to stderr.
     std::function<void(const TrainProgress &)> on_step;
+    // With several processes: exchange each layer's gradient while the backward pass goes on
+    // (false: one exchange after it; the same numbers, for measuring the overlap).
+    bool overlap = true;
 };
 
 // Runs (or resumes) the run described by cfg in cfg.out_dir. Returns an error for bad input,
 // an existing run without resume, or a non-finite loss or gradient (the last good checkpoint
-// stays in place).
+// stays in place). Under MPI (dist_init) every rank calls it with the same config: the step's
+// micro-batches are shared out, the weights stay identical to one process's, and rank 0 alone
+// writes; an error on any rank is returned on all of them (docs/parallel.md).
 Status train_run(const TrainConfig &cfg, const TrainOptions &opts);
 
 // Mean loss of the model on the first `windows` windows of the validation stream (fixed for a
-// given set of shards and sequence length), in batches of B.
+// given set of shards and sequence length), in batches of B. Collective under MPI: the batches
+// are shared out, the result is the same on every rank and equal to one process's.
 class Model;
 class WindowLoader;
 double validation_loss(Model &model, WindowLoader &val, int64_t windows, int64_t B, int64_t T);

@@ -144,5 +144,23 @@ TEST(Train, ExistingRunNeedsResumeWithTheSameRecipe) {
     EXPECT_NE(s.message().find("checkpoint.every"), std::string::npos) << s.message();
 }
 
+// A study launching a run under mpirun writes its config as TOML: it must read back to the same
+// values, doubles to the last bit.
+TEST(Train, ConfigWrittenAsTomlReadsBackTheSame) {
+    testing::TempDir dir("config_toml");
+    TrainConfig c = train_config_load(small_config(dir.path, "grad_accum = 2\n")).value();
+    c.lr = 0.1 + 0.2;  // not a short decimal
+    c.adamw.eps = 1e-8 / 3;
+    c.checkpoint_steps = {3, 7};
+    c.model.tie_embeddings = true;
+    const std::string path = dir.path + "/again.toml";
+    testing::write_file(path, train_config_to_toml(c));
+    Result<TrainConfig> back = train_config_load(path);
+    ASSERT_TRUE(back.is_ok()) << back.status().message();
+    EXPECT_EQ(train_config_to_json(*back), train_config_to_json(c));
+    EXPECT_EQ(back->lr, c.lr);
+    EXPECT_EQ(back->adamw.eps, c.adamw.eps);
+}
+
 }  // namespace
 }  // namespace em
