@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
         if (train) {
             model.zero_grad();
             model.forward(x.data(), y.data(), B, T);
-            model.backward();
+            if (!model.backward().is_ok()) std::abort();  // targets were given: cannot refuse
             double gn = em::grad_global_norm(model.grads());
             em::adamw_step(model.params(), model.grads(), st, model.layout(), ac, 1e-4,
                            static_cast<float>(gn > 1.0 ? 1.0 / gn : 1.0));
