@@ -35,7 +35,9 @@ munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.k
   --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed"
 
 # Two free TCP ports on loopback, for slurmctld and slurmd.
-used=$(awk 'NR > 1 { split($2, a, ":"); print strtonum("0x" a[2]) }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
+# Every local port in use (listening or not), from /proc/net/tcp{,6}'s hex "address:port".
+used=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk 'NR > 1 && $2 ~ /:/ { n = split($2, a, ":"); print a[n] }' |
+  while read -r h; do echo $((0x$h)); done | sort -u)
 free_port() {
   p=$1
   while echo "$used" | grep -qx "$p" || [ "$p" = "${2:-0}" ]; do p=$((p + 1)); done
