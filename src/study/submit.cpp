@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,8 @@
 
 #include "common/fileio.h"
 #include "study/eval_marker.h"
+#include "study/plan.h"
+#include "study/select.h"
 #include "study/stages.h"
 
 namespace em {
@@ -121,8 +124,16 @@ Result<SubmitPlan> study_submit_plan(const StudyConfig &cfg, const std::string &
     SubmitPlan plan;
     const std::array<bool, 4> ready = study_stages_done(cfg, p);
     plan.prepare = !(ready[0] && ready[1] && ready[2] && ready[3]);
+    // Longest first: Slurm starts array tasks in index order, so the longest runs start first
+    // and the short ones fill in around them (the greedy deal that `--shard` uses too).
+    std::vector<StudyRun> todo;
     for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size))
-        if (!eval_run_complete(p, r)) plan.runs.push_back(r.name);
+        if (!eval_run_complete(p, r)) todo.push_back(r);
+    const double eval_tokens = static_cast<double>(study_eval_tokens_estimate(cfg, dir));
+    std::stable_sort(todo.begin(), todo.end(), [&](const StudyRun &a, const StudyRun &b) {
+        return study_run_work(a, eval_tokens) > study_run_work(b, eval_tokens);
+    });
+    for (const auto &r : todo) plan.runs.push_back(r.name);
 
     if (plan.prepare)
         plan.scripts.push_back(
@@ -135,7 +146,8 @@ Result<SubmitPlan> study_submit_plan(const StudyConfig &cfg, const std::string &
         std::string array = "#SBATCH --array=0-" + std::to_string(plan.runs.size() - 1);
         if (o.max_parallel > 0) array += "%" + std::to_string(o.max_parallel);
         std::string body =
-            "# One array task per run not done when this was written, task i runs runs[i].\n"
+            "# One array task per run not done when this was written, longest first; task i runs\n"
+            "# runs[i].\n"
             "runs=(\n";
         for (const auto &r : plan.runs) body += "  " + r + "\n";
         body +=

@@ -31,7 +31,8 @@ struct JobScript {
 };
 
 // What a submission is made of: the scripts (prepare only when the shared stages are not done;
-// the array only when some run is not done; finish always) and the runs of the array, in order.
+// the array only when some run is not done; finish always) and the runs of the array, longest
+// (study_run_work) first, since Slurm starts array tasks in index order.
 struct SubmitPlan {
     std::vector<JobScript> scripts;
     std::vector<std::string> runs;

@@ -118,10 +118,10 @@ TEST(Slurm, CancelledTaskResumesWhenSubmittedAgain) {
     SlurmSubmission s = last_submission(dir);
     ASSERT_EQ(s.runs.size(), 4u);
 
-    // The largest run (last in plan order) trains longest; cancel it once it has a checkpoint
-    // but before it has trained every step.
+    // The array runs the longest run first; cancel it once it has a checkpoint but before it has
+    // trained every step.
     const StudyPaths p{dir + "/out"};
-    const size_t victim = s.runs.size() - 1;
+    const size_t victim = 0;
     const std::string run = s.runs[victim];
     bool cancelled = false;
     for (int i = 0; i < 30000 && !cancelled; ++i) {

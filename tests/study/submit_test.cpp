@@ -64,10 +64,11 @@ TEST(StudySubmit, DryRunPrintsTheDocumentedScriptsAndSubmitsNothing) {
         expect_has(s, "exec '" + bin + "' study");
         expect_has(s, "'" + cfg + "' --dir '" + out_dir + "' --threads 2");
     }
+    // Longest first: the larger size's longer budget, ..., the smaller size's shorter one.
     const std::string runs = script(out, sl + "runs.sh");
     expect_has(runs, "#SBATCH --array=0-3%3\n");
     expect_has(runs,
-               "runs=(\n  a-12.8k\n  a-25.6k\n  b-12.8k\n  b-25.6k\n)\n"
+               "runs=(\n  b-25.6k\n  b-12.8k\n  a-25.6k\n  a-12.8k\n)\n"
                "run=${runs[$SLURM_ARRAY_TASK_ID]}\n");
     expect_has(runs, "--runs \"$run\" --no-outputs\n");
     expect_has(script(out, sl + "prepare.sh"), "' study prepare '");
@@ -89,7 +90,7 @@ TEST(StudySubmit, DryRunPrintsTheDocumentedScriptsAndSubmitsNothing) {
     ASSERT_EQ(run("study " + cfg + " --dir " + out_dir + " --runs a-12.8k --no-outputs").first, 0);
     std::tie(rc, out) = run("study submit " + cfg + " --dir " + out_dir + " --dry-run");
     expect_has(out, "#SBATCH --array=0-2\nset -eu\n");
-    expect_has(out, "runs=(\n  a-25.6k\n  b-12.8k\n  b-25.6k\n)\n");
+    expect_has(out, "runs=(\n  b-25.6k\n  b-12.8k\n  a-25.6k\n)\n");
 
     // Every run done: the finish job alone.
     ASSERT_EQ(run("study " + cfg + " --dir " + out_dir).first, 0);
