@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/fileio.h"
 #include "study/record.h"
 
 namespace em {
@@ -166,6 +167,17 @@ Result<std::vector<Ledger::RunRow>> Ledger::runs() {
 Status Ledger::clear() {
     return exec(
         "DELETE FROM stage; DELETE FROM run; DELETE FROM checkpoint; DELETE FROM evaluation;");
+}
+
+std::map<std::string, Ledger::RunRow> ledger_runs_before_records(const StudyPaths &p) {
+    std::map<std::string, Ledger::RunRow> out;
+    if (!file_exists(p.ledger())) return out;
+    Ledger l;
+    if (!l.open(p.ledger()).is_ok()) return out;
+    auto rows = l.runs();
+    if (rows.is_ok())
+        for (const auto &r : *rows) out[r.name] = r;
+    return out;
 }
 
 Status ledger_rebuild(const StudyPaths &p, const std::vector<std::string> &runs) {

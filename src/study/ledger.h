@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ class Ledger {
     sqlite3 *db_ = nullptr;
     std::string path_;
 };
+
+// The runs a ledger from before the per-run records holds, by name; empty when there is no ledger
+// or it cannot be read. A study started by an older build keeps its recorded time this way.
+std::map<std::string, Ledger::RunRow> ledger_runs_before_records(const StudyPaths &p);
 
 // Rebuilds DIR/ledger.sqlite from the stage records and the records of `runs` (those without a
 // record are left out), written to a temporary file and renamed over the old one.

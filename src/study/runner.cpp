@@ -210,7 +210,13 @@ Status run_one(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector<Task
         job.t().out_dir + ": another emergence process is training or evaluating this run"));
     job.have = checkpoint_list(job.t().out_dir);
     EM_ASSIGN_OR_RETURN(auto rec, run_record_read(x.p, job.r.name));
-    if (rec) job.rec = *rec;
+    if (rec) {
+        job.rec = *rec;
+    } else if (!job.have.empty()) {
+        // Started by a build that kept its time in the ledger only: carry that time over.
+        auto old = ledger_runs_before_records(x.p);
+        if (auto it = old.find(job.r.name); it != old.end()) job.rec.seconds = it->second.seconds;
+    }
     job.rec.error.clear();
     Status s = [&]() -> Status {
         if (job.have.empty()) EM_TRY(study_run_tokenizer_write(x.p, job.r.name, tok.fnv1a64()));

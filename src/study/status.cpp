@@ -6,6 +6,7 @@
 #include "common/fileio.h"
 #include "study/eval_marker.h"
 #include "study/layout.h"
+#include "study/ledger.h"
 #include "study/progress.h"
 #include "study/record.h"
 #include "study/submit.h"
@@ -57,10 +58,22 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
         "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
         "val loss       time  state     slurm\n";
     std::map<std::string, int> counts;
+    // A study started by an older build has its runs' history in the ledger only.
+    const auto old = ledger_runs_before_records(p);
     for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) {
         EM_ASSIGN_OR_RETURN(auto rec, run_record_read(p, r.name));
         RunRecord rr;
-        if (rec) rr = *rec;
+        int64_t evaluated = 0;
+        if (rec) {
+            rr = *rec;
+            evaluated = static_cast<int64_t>(rr.evaluated.size());
+        } else if (auto o = old.find(r.name); o != old.end()) {
+            rr.status = o->second.status;
+            rr.steps_done = o->second.steps_done;
+            rr.seconds = o->second.seconds;
+            rr.checkpoints[rr.steps_done] = {0, o->second.val_loss};
+            evaluated = o->second.evaluated;
+        }
         const bool complete = eval_run_complete(p, r);
         const bool locked = file_lock_held(p.run(r.name) + "/.lock");
         std::string job = "-", job_state;
@@ -80,7 +93,7 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
                       r.name.c_str(), static_cast<long long>(r.params),
                       static_cast<long long>(r.train.tokens), static_cast<long long>(rr.steps_done),
                       static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
-                      static_cast<long long>(rr.evaluated.size()), loss_s.c_str(),
+                      static_cast<long long>(evaluated), loss_s.c_str(),
                       fmt_duration(rr.seconds).c_str(), state.c_str(), job.c_str());
         out += buf;
         if (state == "failed" && !rr.error.empty()) out += "    error: " + rr.error + "\n";

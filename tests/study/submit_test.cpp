@@ -1,13 +1,16 @@
-// `study submit --dry-run` against the script layout of docs/cluster.md, and the locks that let
-// array tasks share a study directory: a --runs runner takes its run's lock, not the study's.
+// `study submit --dry-run` against the script layout of docs/cluster.md, the locks that let array
+// tasks share a study directory (a --runs runner takes its run's lock, not the study's), and the
+// time an older build's ledger holds carried into the per-run records.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "common/fileio.h"
+#include "study/ledger.h"
 #include "study/record.h"
 #include "tests/common/testing.h"
 #include "tests/study/micro.h"
@@ -131,6 +134,36 @@ TEST(StudySubmit, RunnersOfOneRunTakeItsLockNotTheStudys) {
     ASSERT_TRUE(rec.is_ok() && *rec);
     EXPECT_EQ((*rec)->status, "done");
     EXPECT_EQ((*rec)->evaluated.size(), 3u);
+}
+
+}  // namespace
+}  // namespace em
+
+namespace em {
+namespace {
+
+// A study started before the per-run records kept its runs' time in ledger.sqlite only: status
+// shows it, and the runner carries it into the record it starts.
+TEST(StudySubmit, TimeInALedgerFromBeforeRecordsIsKept) {
+    const std::string dir = temp_dir("submit_old_ledger");
+    write_micro_inputs(dir);
+    const std::string out_dir = dir + "/out", cfg = dir + "/study.toml";
+    ASSERT_EQ(run("study " + cfg + " --dir " + out_dir).first, 0);
+    for (const char *r : {"a-12.8k", "a-25.6k", "b-12.8k", "b-25.6k"})
+        std::filesystem::remove(out_dir + "/runs/" + r + "/record.json");
+    std::filesystem::remove(out_dir + "/ledger.sqlite");
+    {
+        Ledger old;
+        ASSERT_TRUE(old.open(out_dir + "/ledger.sqlite").is_ok());
+        ASSERT_TRUE(old.run_set("a-12.8k", 13408, 12800, 50, 50, "done", 123).is_ok());
+    }
+    auto [rc, out] = run("study status " + cfg + " --dir " + out_dir);
+    ASSERT_EQ(rc, 0) << out;
+    expect_has(out, "2m03s  done");
+    ASSERT_EQ(run("study " + cfg + " --dir " + out_dir).first, 0);
+    auto rec = run_record_read(StudyPaths{out_dir}, "a-12.8k");
+    ASSERT_TRUE(rec.is_ok() && *rec);
+    EXPECT_GE((*rec)->seconds, 123);
 }
 
 }  // namespace
