@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs every Debian package emergence needs to build, test and build its default corpus.
 # Idempotent: packages already present are skipped, so a second run takes seconds.
-# Usage: scripts/install-deps.sh [--test]   (--test adds the test oracle: PyTorch, NumPy, Chromium)
+# Usage: scripts/install-deps.sh [--test]   (--test adds the test oracle: PyTorch, NumPy, Chromium,
+# and Slurm with munge for the one-node cluster tests/slurm starts)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -14,7 +15,7 @@ build_pkgs="g++ cmake ninja-build pkg-config git
 # Texts of the built-in corpus and tasks (see docs/corpus.md).
 corpus_pkgs="bible-kjv bible-kjv-text sword-text-web dict-gcide dict-devil
   fortunes fortunes-min fortunes-zh jargon-text wordnet-base"
-test_pkgs="python3-torch python3-numpy chromium clang-format"
+test_pkgs="python3-torch python3-numpy chromium clang-format slurm-wlm munge"
 
 want="$build_pkgs $corpus_pkgs"
 # npm (for the report's pinned Vega packages) may come with a nodejs that is not Debian's.

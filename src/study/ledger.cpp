@@ -1,12 +1,13 @@
-// SQLite ledger and directory lock; see ledger.h.
+// The SQLite ledger, rebuilt from the study's records; see ledger.h.
 #include "study/ledger.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+
+#include "common/fileio.h"
+#include "study/record.h"
 
 namespace em {
 
@@ -31,7 +32,7 @@ Status Ledger::open(const std::string &path) {
         return Status::error(path + ": cannot open the ledger: " + sqlite3_errmsg(db_));
     sqlite3_busy_timeout(db_, 5000);
     return exec(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "PRAGMA synchronous=NORMAL;"
         "CREATE TABLE IF NOT EXISTS stage(name TEXT PRIMARY KEY, status TEXT, seconds REAL, "
         "updated TEXT);"
         "CREATE TABLE IF NOT EXISTS run(name TEXT PRIMARY KEY, params INTEGER, tokens INTEGER, "
@@ -163,28 +164,48 @@ Result<std::vector<Ledger::RunRow>> Ledger::runs() {
     return out;
 }
 
-StudyLock::~StudyLock() {
-    if (fd_ >= 0) ::close(fd_);
+Status Ledger::clear() {
+    return exec(
+        "DELETE FROM stage; DELETE FROM run; DELETE FROM checkpoint; DELETE FROM evaluation;");
 }
 
-Status StudyLock::acquire(const std::string &dir) {
-    std::string path = dir + "/.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-        return Status::error(path + ": cannot create the study lock: " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        char buf[32] = {};
-        ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-        std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-        ::close(fd_);
-        fd_ = -1;
-        return Status::error(dir + ": another emergence study is running on this directory (pid " +
-                             pid + "); wait for it or stop it first");
+std::map<std::string, Ledger::RunRow> ledger_runs_before_records(const StudyPaths &p) {
+    std::map<std::string, Ledger::RunRow> out;
+    if (!file_exists(p.ledger())) return out;
+    Ledger l;
+    if (!l.open(p.ledger()).is_ok()) return out;
+    auto rows = l.runs();
+    if (rows.is_ok())
+        for (const auto &r : *rows) out[r.name] = r;
+    return out;
+}
+
+Status ledger_rebuild(const StudyPaths &p, const std::vector<std::string> &runs) {
+    const std::string tmp = p.ledger() + ".tmp";
+    std::remove(tmp.c_str());
+    {
+        Ledger l;
+        EM_TRY(l.open(tmp));
+        EM_TRY(l.exec("PRAGMA journal_mode=DELETE; BEGIN;"));
+        EM_ASSIGN_OR_RETURN(auto stages, stage_records_read(p));
+        for (const auto &s : stages) EM_TRY(l.stage_set(s.name, s.status, s.seconds));
+        for (const auto &name : runs) {
+            EM_ASSIGN_OR_RETURN(auto rec, run_record_read(p, name));
+            if (!rec) continue;
+            EM_TRY(l.run_set(rec->name, rec->params, rec->tokens, rec->steps_done, rec->steps_total,
+                             rec->status, rec->seconds));
+            for (const auto &[step, c] : rec->checkpoints)
+                EM_TRY(l.checkpoint_set(rec->name, step, c.tokens_seen, c.val_loss));
+            for (const auto &[step, sec] : rec->evaluated)
+                EM_TRY(l.eval_set(rec->name, step, "done", sec));
+        }
+        EM_TRY(l.exec("COMMIT;"));
     }
-    std::string pid = std::to_string(::getpid());
-    if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-        // The pid is only informative; the flock is the lock.
-    }
+    if (std::rename(tmp.c_str(), p.ledger().c_str()) != 0)
+        return Status::error(p.ledger() + ": cannot replace the ledger: " + std::strerror(errno));
+    // A WAL ledger from an older build leaves its side files behind.
+    std::remove((p.ledger() + "-wal").c_str());
+    std::remove((p.ledger() + "-shm").c_str());
     return Status::ok();
 }
 

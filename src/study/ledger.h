@@ -1,14 +1,18 @@
 // The study ledger: one SQLite database per study (DIR/ledger.sqlite) indexing stages, runs,
-// checkpoints and evaluations with their status and timings. Files on disk are the truth: the
-// runner records an item only after its files are complete, and rebuilds entries from the files
-// when they disagree, so deleting the ledger loses nothing. Not thread-safe; one per process.
+// checkpoints and evaluations with their status and timings, for queries by hand. It is an index
+// rebuilt from the study's records (study/record.h) by the one process that holds the study-wide
+// lock (`emergence study`, `study finish`), never written by the runners of single runs: many
+// hosts sharing a study over a network filesystem cannot rely on SQLite's locking. Deleting it
+// loses nothing. Not thread-safe; one per process.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "study/layout.h"
 
 struct sqlite3;
 
@@ -22,6 +26,8 @@ class Ledger {
     Ledger &operator=(const Ledger &) = delete;
 
     Status open(const std::string &path);
+    // Empties every table (before a rebuild).
+    Status clear();
 
     // Set a stage's or run's status and add `seconds` (the wall time this process spent on it) to
     // its total.
@@ -47,24 +53,20 @@ class Ledger {
     Result<std::vector<StageRow>> stages();
     Result<std::vector<RunRow>> runs();
 
-  private:
+    // Runs SQL statements (no results); an error names the ledger.
     Status exec(const std::string &sql);
+
+  private:
     sqlite3 *db_ = nullptr;
     std::string path_;
 };
 
-// An exclusive lock on a study directory (flock on DIR/.lock, released when the process ends,
-// even by SIGKILL). A second runner gets an error naming the holder's pid.
-class StudyLock {
-  public:
-    StudyLock() = default;
-    ~StudyLock();
-    StudyLock(const StudyLock &) = delete;
-    StudyLock &operator=(const StudyLock &) = delete;
-    Status acquire(const std::string &dir);
+// The runs a ledger from before the per-run records holds, by name; empty when there is no ledger
+// or it cannot be read. A study started by an older build keeps its recorded time this way.
+std::map<std::string, Ledger::RunRow> ledger_runs_before_records(const StudyPaths &p);
 
-  private:
-    int fd_ = -1;
-};
+// Rebuilds DIR/ledger.sqlite from the stage records and the records of `runs` (those without a
+// record are left out), written to a temporary file and renamed over the old one.
+Status ledger_rebuild(const StudyPaths &p, const std::vector<std::string> &runs);
 
 }  // namespace em

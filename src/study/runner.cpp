@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "study/ledger.h"
 #include "study/plan.h"
 #include "study/progress.h"
+#include "study/record.h"
 #include "study/stages.h"
 #include "study/tasks.h"
 #include "train/checkpoint.h"
@@ -39,12 +41,11 @@ namespace {
 struct Ctx {
     const StudyConfig &cfg;
     StudyPaths p;
-    Ledger ledger;
     Progress progress;
     Budget budget;
 
     Status stage(const std::string &name, bool done, const std::function<Status()> &work) {
-        return study_stage(ledger, progress, name, done, work);
+        return study_stage(p, progress, name, done, work);
     }
 };
 
@@ -55,13 +56,23 @@ struct RunJob {
     double train_s = 0;         // estimated seconds to train it, and
     double eval_s = 0;          // to evaluate one of its checkpoints
     std::vector<int64_t> have;  // checkpoints on disk when the runner came to it
-    Stopwatch wall;             // the run's wall time goes to the ledger in laps
+    Stopwatch wall;             // the run's wall time goes to its record in laps
+    RunRecord rec;              // runs/<run>/record.json, which only this process writes
 
     const TrainConfig &t() const { return r.train; }
     double tokens() const { return static_cast<double>(t().total_steps() * t().tokens_per_step()); }
-    Status ledger_set(Ledger &l, int64_t steps_done, const std::string &status, double seconds) {
-        return l.run_set(r.name, r.params, t().tokens, steps_done, t().total_steps(), status,
-                         seconds);
+    Status record_set(const StudyPaths &p, int64_t steps_done, const std::string &status,
+                      double seconds) {
+        rec.name = r.name;
+        rec.params = r.params;
+        rec.tokens = t().tokens;
+        rec.steps_done = steps_done;
+        rec.steps_total = t().total_steps();
+        rec.status = status;
+        rec.seconds += seconds;
+        rec.host = this_host();
+        rec.job = this_slurm_job();
+        return run_record_write(p, rec);
     }
 };
 
@@ -81,8 +92,8 @@ void budget_count(Ctx &x, const std::vector<RunJob> &jobs, const std::vector<Tas
 }
 
 // Training progress of one run: moves the budget, shows the study's ETA and the run's own (its
-// tokens left at the rate this runner has trained it), and records each checkpoint in the ledger
-// so that `study status` shows the step reached.
+// tokens left at the rate this runner has trained it), and records each checkpoint in the run's
+// record so that `study status` shows the step reached.
 class TrainReporter {
   public:
     TrainReporter(Ctx &x, RunJob &job)
@@ -111,25 +122,25 @@ class TrainReporter {
             pr.tokens_per_s);
         x_.progress.line(buf, pr.checkpoint || pr.step == pr.total_steps);
         if (pr.checkpoint) {
-            // A callback cannot return: the first ledger error is kept for run_train.
-            Status s = x_.ledger.checkpoint_set(job_.r.name, pr.step, pr.tokens_seen, pr.val_loss);
-            if (s.is_ok()) s = job_.ledger_set(x_.ledger, pr.step, "training", job_.wall.lap());
-            if (ledger_status_.is_ok()) ledger_status_ = s;
+            job_.rec.checkpoints[pr.step] = {pr.tokens_seen, pr.val_loss};
+            // A callback cannot return: the first record error is kept for run_train.
+            Status s = job_.record_set(x_.p, pr.step, "training", job_.wall.lap());
+            if (record_status_.is_ok()) record_status_ = s;
         }
     }
-    const Status &ledger_status() const { return ledger_status_; }
+    const Status &record_status() const { return record_status_; }
 
   private:
     Ctx &x_;
     RunJob &job_;
     const double resumed_tokens_;  // trained before this runner came to the run
     double credited_tokens_;       // what the budget counts of the run
-    Status ledger_status_;
+    Status record_status_;
 };
 
 // Trains the run as `<launcher> emergence train --config <run>/run.toml --resume` (several
-// processes, docs/parallel.md), then records its checkpoints in the ledger as the in-process
-// path does step by step.
+// processes, docs/parallel.md), then records its checkpoints in the run's record as the
+// in-process path does step by step.
 Status run_train_launched(Ctx &x, RunJob &job) {
     const TrainConfig &t = job.t();
     EM_TRY(dir_create(t.out_dir));
@@ -154,26 +165,26 @@ Status run_train_launched(Ctx &x, RunJob &job) {
             size_t end = text.find('\n', pos);
             if (end == std::string::npos) end = text.size();
             auto j = nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false);
-            if (j.is_object() && j.contains("val_loss"))
-                val[j.value("step", int64_t{0})] = j["val_loss"].get<double>();
+            if (j.is_object() && j.contains("val_loss") && j["val_loss"].is_number() &&
+                j.contains("step") && j["step"].is_number_integer())
+                val[j["step"].get<int64_t>()] = j["val_loss"].get<double>();
             pos = end + 1;
         }
     }
     for (int64_t step : checkpoint_list(t.out_dir))
-        EM_TRY(x.ledger.checkpoint_set(job.r.name, step, step * t.tokens_per_step(),
-                                       val.count(step) ? val[step] : -1));
+        job.rec.checkpoints[step] = {step * t.tokens_per_step(), val.count(step) ? val[step] : -1};
     const int64_t before = job.have.empty() ? 0 : std::min(job.have.back(), t.total_steps());
     x.budget.mark_start();
     x.budget.done += job.train_s * static_cast<double>(t.total_steps() - before) /
                      static_cast<double>(t.total_steps());
-    return job.ledger_set(x.ledger, t.total_steps(), "training", job.wall.lap());
+    return job.record_set(x.p, t.total_steps(), "training", job.wall.lap());
 }
 
 // Trains the run, resuming from its last checkpoint, unless every step is done.
 Status run_train(Ctx &x, RunJob &job) {
     const TrainConfig &t = job.t();
     if (!job.have.empty() && job.have.back() >= t.total_steps()) return Status::ok();
-    EM_TRY(job.ledger_set(x.ledger, job.have.empty() ? 0 : job.have.back(), "training", 0));
+    EM_TRY(job.record_set(x.p, job.have.empty() ? 0 : job.have.back(), "training", 0));
     if (!x.cfg.launcher.empty())
         return run_train_launched(x, job).with_context("run " + job.r.name);
     TrainOptions o;
@@ -181,19 +192,21 @@ Status run_train(Ctx &x, RunJob &job) {
     TrainReporter report(x, job);
     o.on_step = [&report](const TrainProgress &pr) { report(pr); };
     EM_TRY(train_run(t, o).with_context("run " + job.r.name));
-    return report.ledger_status();
+    return report.record_status();
 }
 
 // Evaluates one checkpoint unless a current evaluation is on disk (one for other tasks, another
 // limit or other scoring rules is removed and done again), then marks it complete.
-Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Tokenizer &tok,
+Status evaluate_checkpoint(Ctx &x, RunJob &job, int64_t step, const Tokenizer &tok,
                            const std::vector<Task> &tasks) {
+    const StudyRun &run = job.r;
     const std::string out = x.p.evals(run.name, step);
     if (auto done = eval_marker(study_eval_done_marker(out))) {
-        // The ledger learns of a current evaluation either way.
-        if (eval_current(*done, x.cfg, tasks))
-            return x.ledger.eval_set(run.name, step, "done",
-                                     done->is_object() ? done->value("seconds", 0.0) : 0.0);
+        // The record learns of a current evaluation either way.
+        if (eval_current(*done, x.cfg, tasks)) {
+            job.rec.evaluated[step] = done->is_object() ? done->value("seconds", 0.0) : 0.0;
+            return Status::ok();
+        }
         EM_TRY(eval_unmark(out));
     }
     auto t0 = StudyClock::now();
@@ -207,14 +220,14 @@ Status evaluate_checkpoint(Ctx &x, const StudyRun &run, int64_t step, const Toke
     EM_TRY(dir_create(out));
     EM_TRY(eval_write(out, results, config));
     EM_TRY(eval_mark(out, run.name, step, seconds_since(t0), tasks, x.cfg.eval_limit));
-    return x.ledger.eval_set(run.name, step, "done", seconds_since(t0));
+    job.rec.evaluated[step] = seconds_since(t0);
+    return Status::ok();
 }
 
-// Records the run's checkpoints in the ledger, then evaluates every planned one.
+// Records the run's checkpoints, then evaluates every planned one.
 Status run_evaluate(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector<Task> &tasks) {
     const StudyRun &r = job.r;
     const TrainConfig &t = job.t();
-    EM_TRY(job.ledger_set(x.ledger, t.total_steps(), "evaluating", job.wall.lap()));
     for (int64_t step : checkpoint_list(t.out_dir)) {
         const std::string weights = checkpoint_weights_path(t.out_dir, step);
         auto meta = safetensors_read_metadata(weights);
@@ -226,8 +239,9 @@ Status run_evaluate(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector
             return Status::error(weights +
                                  ": lacks a numeric emergence.tokens_seen or emergence.val_loss; "
                                  "delete it to train that checkpoint again");
-        EM_TRY(x.ledger.checkpoint_set(r.name, step, *seen_v, *loss_v));
+        job.rec.checkpoints[step] = {*seen_v, *loss_v};
     }
+    EM_TRY(job.record_set(x.p, t.total_steps(), "evaluating", job.wall.lap()));
     for (int64_t step : t.checkpoint_plan()) {
         const bool fresh = !eval_done(x.p, x.cfg, r, step, tasks);
         if (fresh) {
@@ -236,23 +250,44 @@ Status run_evaluate(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector
                             x.budget.eta() + " | evaluating " + r.name + " step " +
                             std::to_string(step));
         }
-        EM_TRY(evaluate_checkpoint(x, r, step, tok, tasks)
+        EM_TRY(evaluate_checkpoint(x, job, step, tok, tasks)
                    .with_context("evaluating " + r.name + " step " + std::to_string(step)));
         if (fresh) x.budget.done += job.eval_s;
-        EM_TRY(job.ledger_set(x.ledger, t.total_steps(), "evaluating", job.wall.lap()));
+        if (fresh) EM_TRY(job.record_set(x.p, t.total_steps(), "evaluating", job.wall.lap()));
     }
-    return job.ledger_set(x.ledger, t.total_steps(), "done", job.wall.lap());
+    return job.record_set(x.p, t.total_steps(), "done", job.wall.lap());
 }
 
-// One run: the tokenizer it starts with recorded (or, resumed, checked), trained, evaluated.
+// One run, under its own lock (runners of other runs, on this host or others, never wait on it):
+// the tokenizer it starts with recorded (or, resumed, checked), trained, evaluated. A failure is
+// recorded in the run's record before it is returned.
 Status run_one(Ctx &x, RunJob &job, const Tokenizer &tok, const std::vector<Task> &tasks) {
-    if (job.have.empty()) {
-        EM_TRY(dir_create(job.t().out_dir));
-        EM_TRY(study_run_tokenizer_write(x.p, job.r.name, tok.fnv1a64()));
+    EM_TRY(dir_create(job.t().out_dir));
+    FileLock lock;
+    EM_TRY(lock.acquire(
+        job.t().out_dir + "/.lock",
+        job.t().out_dir + ": another emergence process is training or evaluating this run"));
+    job.have = checkpoint_list(job.t().out_dir);
+    EM_ASSIGN_OR_RETURN(auto rec, run_record_read(x.p, job.r.name));
+    if (rec) {
+        job.rec = *rec;
+    } else if (!job.have.empty()) {
+        // Started by a build that kept its time in the ledger only: carry that time over.
+        auto old = ledger_runs_before_records(x.p);
+        if (auto it = old.find(job.r.name); it != old.end()) job.rec.seconds = it->second.seconds;
     }
-    EM_TRY(study_run_tokenizer_check(x.p, job.r.name, tok.fnv1a64()));
-    EM_TRY(run_train(x, job));
-    return run_evaluate(x, job, tok, tasks);
+    job.rec.error.clear();
+    Status s = [&]() -> Status {
+        if (job.have.empty()) EM_TRY(study_run_tokenizer_write(x.p, job.r.name, tok.fnv1a64()));
+        EM_TRY(study_run_tokenizer_check(x.p, job.r.name, tok.fnv1a64()));
+        EM_TRY(run_train(x, job));
+        return run_evaluate(x, job, tok, tasks);
+    }();
+    if (!s.is_ok()) {
+        job.rec.error = s.message();
+        (void)job.record_set(x.p, job.rec.steps_done, "failed", job.wall.lap());
+    }
+    return s;
 }
 
 // The selected runs, each priced from the throughput measured for its size.
@@ -268,6 +303,7 @@ std::vector<RunJob> run_jobs(const std::vector<StudyRun> &runs, double eval_toke
              "[" + std::to_string(i + 1) + "/" + std::to_string(runs.size()) + "] " + r.name,
              plan_train_seconds(r, measured[r.size]),
              plan_eval_seconds(eval_tokens, measured[r.size]),
+             {},
              {},
              {}});
     }
@@ -289,8 +325,11 @@ bool selection_done(Ctx &x, const std::vector<StudyRun> &grid, size_t selected) 
     return false;
 }
 
-// Points, analysis, report.
-Status study_outputs(Ctx &x) {
+}  // namespace
+
+// Points, analysis, report; then the ledger rebuilt from the records.
+Status study_outputs_write(const StudyConfig &cfg, const std::string &dir) {
+    Ctx x{cfg, StudyPaths{dir}, {}, {}};
     const StudyPaths &p = x.p;
     EM_TRY(x.stage("collect", false, [&] { return study_collect(x.cfg, p.dir, p.points()); }));
     EM_TRY(x.stage("analyze", false,
@@ -300,43 +339,51 @@ Status study_outputs(Ctx &x) {
         ro.title = "Emergent abilities from the loss perspective: study " + x.cfg.name;
         return report_write_files(p.report(), p.analysis() + "/analysis.json", p.points(), ro);
     }));
+    std::vector<std::string> names;
+    for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) names.push_back(r.name);
+    EM_TRY(ledger_rebuild(p, names));
     std::fprintf(stderr, "study: done. points: %s  analysis: %s/analysis.json  report: %s\n",
                  p.points().c_str(), p.analysis().c_str(), p.report().c_str());
     return Status::ok();
 }
-
-}  // namespace
 
 Status study_prepare(const StudyConfig &cfg, const std::string &dir) {
     return study_run(cfg, dir, {}, true);
 }
 
 Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySelection &sel,
-                 bool prepare_only) {
+                 bool prepare_only, bool outputs) {
     EM_TRY(dir_create(dir));
-    StudyLock lock;
-    EM_TRY(lock.acquire(dir));
-    Ctx x{cfg, StudyPaths{dir}, {}, {}, {}};
-    EM_TRY(x.ledger.open(x.p.ledger()));
+    Ctx x{cfg, StudyPaths{dir}, {}, {}};
     parallel_set_threads(cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : parallel_default_threads());
     // User task files exist already: a mistake in them (or in [tasks] names) fails before the
     // corpus and tokenizer are built, not after.
     if (!study_uses_builtin_tasks(cfg)) EM_TRY(study_tasks_load(cfg, x.p).status());
-    if (prepare_only) {
-        EM_TRY(study_stages_prepare(cfg, x.p, x.ledger, x.progress));
-        std::fprintf(stderr, "study: prepared %s (tasks, corpus, tokenizer, shards)\n",
-                     dir.c_str());
-        return Status::ok();
-    }
     const std::array<bool, 4> ready = study_stages_done(cfg, x.p);
-    if (sel.count > 1 && std::count(ready.begin(), ready.end(), true) < 4)
+    const bool prepared = std::count(ready.begin(), ready.end(), true) == 4;
+    if (sel.count > 1 && !prepared && !prepare_only)
         return Status::error(
             dir +
             ": --shard needs a prepared study: run `emergence study prepare` once, copy the "
             "directory to every machine, then run each shard there (so that every shard "
             "trains on one corpus with one tokenizer)");
-    EM_TRY(study_stages_prepare(cfg, x.p, x.ledger, x.progress));
+    // The whole grid's runner holds the study-wide lock throughout. A selection's runner (one of
+    // many array tasks sharing the directory) takes it only to build missing shared stages or to
+    // write the outputs; otherwise it holds only the locks of its own runs.
+    const bool whole = sel.all() || prepare_only;
+    const std::string busy = dir + ": another emergence study is running on this directory";
+    auto study_lock = std::make_unique<FileLock>();
+    if (whole || !prepared) {
+        EM_TRY(study_lock->acquire(dir + "/.lock", busy));
+        EM_TRY(study_stages_prepare(cfg, x.p, x.progress));
+    }
+    if (prepare_only) {
+        std::fprintf(stderr, "study: prepared %s (tasks, corpus, tokenizer, shards)\n",
+                     dir.c_str());
+        return Status::ok();
+    }
+    if (!whole) study_lock.reset();
     EM_ASSIGN_OR_RETURN(std::vector<Task> tasks, study_tasks_load(cfg, x.p));
     EM_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::load(x.p.tokenizer()));
 
@@ -348,16 +395,55 @@ Status study_run(const StudyConfig &cfg, const std::string &dir, const StudySele
     for (RunJob &j : jobs) j.have = checkpoint_list(j.t().out_dir);
     budget_count(x, jobs, tasks);
     for (RunJob &j : jobs) {
-        j.have = checkpoint_list(j.t().out_dir);
         j.wall = Stopwatch();
         EM_TRY(run_one(x, j, tok, tasks));
     }
-    if (!sel.all()) {
-        if (!selection_done(x, grid, runs.size())) return Status::ok();
-    } else {
+    if (whole) {
         x.progress.done("study: all runs trained and evaluated");
+        return study_outputs_write(cfg, dir);  // still under the study-wide lock
     }
-    return study_outputs(x);
+    if (!outputs) {
+        x.progress.done("study: " + std::to_string(runs.size()) +
+                        " selected runs trained and evaluated");
+        return Status::ok();
+    }
+    if (!selection_done(x, grid, runs.size())) return Status::ok();
+    FileLock out_lock;
+    EM_TRY(out_lock.acquire(dir + "/.lock", busy));
+    return study_outputs_write(cfg, dir);
+}
+
+Status study_finish(const StudyConfig &cfg, const std::string &dir) {
+    const StudyPaths p{dir};
+    FileLock lock;
+    EM_TRY(lock.acquire(dir + "/.lock",
+                        dir + ": another emergence study is running on this directory"));
+    std::vector<std::string> names, unfinished;
+    for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) {
+        names.push_back(r.name);
+        if (eval_run_complete(p, r)) continue;
+        std::string why = "not started";
+        auto rec = run_record_read(p, r.name);
+        if (!rec.is_ok()) {
+            why = rec.status().message();
+        } else if (*rec) {
+            const RunRecord &rr = **rec;
+            why = rr.status + " at step " + std::to_string(rr.steps_done) + "/" +
+                  std::to_string(rr.steps_total);
+            if (!rr.error.empty()) why += ": " + rr.error;
+        }
+        unfinished.push_back(r.name + " (" + why + ")");
+    }
+    if (!unfinished.empty()) {
+        EM_TRY(ledger_rebuild(p, names));
+        std::string list;
+        for (const auto &u : unfinished) list += (list.empty() ? "" : "; ") + u;
+        return Status::error(dir + ": " + std::to_string(unfinished.size()) + " of " +
+                             std::to_string(names.size()) + " runs did not finish: " + list +
+                             ". Submit again (`emergence study submit`): they resume from their "
+                             "last checkpoints; no points table was written");
+    }
+    return study_outputs_write(cfg, dir);
 }
 
 }  // namespace em

@@ -4,6 +4,7 @@
 #include "data/corpus.h"
 #include "data/tokenize.h"
 #include "data/tokenizer.h"
+#include "study/record.h"
 #include "study/tasks.h"
 #include "tasks/builtin_tasks.h"
 
@@ -15,31 +16,34 @@ std::array<bool, 4> study_stages_done(const StudyConfig &c, const StudyPaths &p)
             shards_manifest_read(p.shards()).is_ok()};
 }
 
-Status study_stage(Ledger &ledger, Progress &progress, const std::string &name, bool done,
+Status study_stage(const StudyPaths &p, Progress &progress, const std::string &name, bool done,
                    const std::function<Status()> &work) {
     if (done) {
-        EM_TRY(ledger.stage_set(name, "done", 0));
-        return Status::ok();
+        // Recorded once (a stage from before the record, or built by hand); not rewritten on
+        // every start.
+        EM_ASSIGN_OR_RETURN(auto stages, stage_records_read(p));
+        for (const auto &s : stages)
+            if (s.name == name && s.status == "done") return Status::ok();
+        return stage_record_set(p, name, "done", 0);
     }
     progress.done("study: " + name + " ...");
     auto t0 = StudyClock::now();
-    EM_TRY(ledger.stage_set(name, "running", 0));
+    EM_TRY(stage_record_set(p, name, "running", 0));
     Status s = work();
     if (!s.is_ok()) {
-        // The stage's own error is the one to report; the ledger's, if any, is secondary.
-        (void)ledger.stage_set(name, "failed", seconds_since(t0));
+        // The stage's own error is the one to report; the record's, if any, is secondary.
+        (void)stage_record_set(p, name, "failed", seconds_since(t0));
         return s.with_context(name);
     }
-    EM_TRY(ledger.stage_set(name, "done", seconds_since(t0)));
+    EM_TRY(stage_record_set(p, name, "done", seconds_since(t0)));
     progress.done("study: " + name + " done in " + fmt_duration(seconds_since(t0)));
     return Status::ok();
 }
 
-Status study_stages_prepare(const StudyConfig &cfg, const StudyPaths &p, Ledger &ledger,
-                            Progress &progress) {
+Status study_stages_prepare(const StudyConfig &cfg, const StudyPaths &p, Progress &progress) {
     const bool builtin = study_uses_builtin_tasks(cfg);
     auto stage = [&](const std::string &name, bool done, const std::function<Status()> &work) {
-        return study_stage(ledger, progress, name, done, work);
+        return study_stage(p, progress, name, done, work);
     };
 
     // 1. Tasks first: the corpus mixes in their skill documents and leaves out their sources.

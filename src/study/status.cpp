@@ -1,24 +1,50 @@
-// The study's ledger as text; see status.h.
+// A study's state as text, from its files (and Slurm's view of its jobs); see status.h.
 #include "study/status.h"
 
 #include <cstdio>
 
 #include "common/fileio.h"
+#include "study/eval_marker.h"
 #include "study/layout.h"
 #include "study/ledger.h"
 #include "study/progress.h"
+#include "study/record.h"
+#include "study/submit.h"
+#include "train/checkpoint.h"
 
 namespace em {
 
-Result<std::string> study_status(const std::string &dir) {
+std::string study_run_state(bool complete, bool locked, const std::string &record_status,
+                            const std::string &slurm_state) {
+    if (complete) return "done";
+    if (locked || slurm_state == "RUNNING" || slurm_state == "COMPLETING") return "running";
+    if (slurm_state == "PENDING" || slurm_state == "CONFIGURING" || slurm_state == "REQUEUED")
+        return "pending";
+    // A record left mid-run by a process that is gone was stopped (killed, cancelled, out of
+    // time): resumable, but not going on by itself.
+    if (!record_status.empty()) return "failed";
+    return "pending";
+}
+
+Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir) {
     StudyPaths p{dir};
-    if (!file_exists(p.ledger()))
-        return Status::error(
-            dir + ": no study here (no ledger.sqlite); start one with `emergence study`");
-    Ledger l;
-    EM_TRY(l.open(p.ledger()));
-    EM_ASSIGN_OR_RETURN(auto stages, l.stages());
-    EM_ASSIGN_OR_RETURN(auto runs, l.runs());
+    if (!file_exists(dir + "/runs") && !file_exists(dir + "/stages.json"))
+        return Status::error(dir +
+                             ": no study here (no runs/, no stages.json); start one with "
+                             "`emergence study` or `emergence study submit`");
+    EM_ASSIGN_OR_RETURN(auto stages, stage_records_read(p));
+    EM_ASSIGN_OR_RETURN(auto subs, slurm_submissions_read(p));
+    // Each run's latest array task, and what Slurm says of it.
+    std::map<std::string, std::string> task_of;
+    std::vector<std::string> ids;
+    for (const auto &s : subs) {
+        for (size_t i = 0; i < s.runs.size(); ++i)
+            task_of[s.runs[i]] = s.array + "_" + std::to_string(i);
+        for (const auto *id : {&s.prepare, &s.array, &s.finish})
+            if (!id->empty()) ids.push_back(*id);
+    }
+    const auto slurm = slurm_job_states(ids);
+
     std::string out = "stages:\n";
     double stage_s = 0, run_s = 0;
     for (const auto &s : stages) {
@@ -30,18 +56,61 @@ Result<std::string> study_status(const std::string &dir) {
     }
     out +=
         "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
-        "val loss       time  status\n";
-    for (const auto &r : runs) {
-        char buf[200];
-        const std::string loss = r.val_loss >= 0 ? std::to_string(r.val_loss).substr(0, 5) : "-";
-        std::snprintf(
-            buf, sizeof buf, "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %s\n",
-            r.name.c_str(), static_cast<long long>(r.params), static_cast<long long>(r.tokens),
-            static_cast<long long>(r.steps_done), static_cast<long long>(r.steps_total),
-            static_cast<long long>(r.checkpoints), static_cast<long long>(r.evaluated),
-            loss.c_str(), fmt_duration(r.seconds).c_str(), r.status.c_str());
+        "val loss       time  state     slurm\n";
+    std::map<std::string, int> counts;
+    // A study started by an older build has its runs' history in the ledger only.
+    const auto old = ledger_runs_before_records(p);
+    for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) {
+        EM_ASSIGN_OR_RETURN(auto rec, run_record_read(p, r.name));
+        RunRecord rr;
+        int64_t evaluated = 0;
+        if (rec) {
+            rr = *rec;
+            evaluated = static_cast<int64_t>(rr.evaluated.size());
+        } else if (auto o = old.find(r.name); o != old.end()) {
+            rr.status = o->second.status;
+            rr.steps_done = o->second.steps_done;
+            rr.seconds = o->second.seconds;
+            rr.checkpoints[rr.steps_done] = {0, o->second.val_loss};
+            evaluated = o->second.evaluated;
+        }
+        const bool complete = eval_run_complete(p, r);
+        const bool locked = file_lock_held(p.run(r.name) + "/.lock");
+        std::string job = "-", job_state;
+        if (auto t = task_of.find(r.name); t != task_of.end()) {
+            job = t->second;
+            if (auto s = slurm.find(job); s != slurm.end()) job_state = s->second;
+            job += job_state.empty() ? "" : " " + job_state;
+        }
+        const std::string state = study_run_state(complete, locked, rr.status, job_state);
+        ++counts[state];
+        const int64_t ckpts = static_cast<int64_t>(checkpoint_list(p.run(r.name)).size());
+        const double loss = rr.checkpoints.empty() ? -1 : rr.checkpoints.rbegin()->second.val_loss;
+        const std::string loss_s = loss >= 0 ? std::to_string(loss).substr(0, 5) : "-";
+        char buf[260];
+        std::snprintf(buf, sizeof buf,
+                      "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %-8s  %s\n",
+                      r.name.c_str(), static_cast<long long>(r.params),
+                      static_cast<long long>(r.train.tokens), static_cast<long long>(rr.steps_done),
+                      static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
+                      static_cast<long long>(evaluated), loss_s.c_str(),
+                      fmt_duration(rr.seconds).c_str(), state.c_str(), job.c_str());
         out += buf;
-        run_s += r.seconds;
+        if (state == "failed" && !rr.error.empty()) out += "    error: " + rr.error + "\n";
+        run_s += rr.seconds;
+    }
+    out += "runs: ";
+    for (const char *s : {"done", "running", "pending", "failed"})
+        out += std::to_string(counts[s]) + " " + s + (std::string(s) == "failed" ? "\n" : ", ");
+    if (!subs.empty()) {
+        const SlurmSubmission &s = subs.back();
+        auto state = [&](const std::string &id) {
+            if (id.empty()) return std::string("-");
+            auto it = slurm.find(id);
+            return id + (it == slurm.end() ? "" : " " + it->second);
+        };
+        out += "slurm (submitted " + s.submitted + "): prepare " + state(s.prepare) + ", runs " +
+               (s.array.empty() ? "-" : s.array) + ", finish " + state(s.finish) + "\n";
     }
     out += "time: " + fmt_duration(stage_s + run_s) + " (stages " + fmt_duration(stage_s) +
            ", runs " + fmt_duration(run_s) +
