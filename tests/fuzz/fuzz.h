@@ -10,24 +10,35 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 namespace em::fuzz {
 
 // A folder of this process's own for the files a parser must read from disk: /dev/shm when it
 // exists (no disk writes at a million inputs), else the temporary directory.
 inline const std::string &scratch_dir() {
-    static const std::string dir = [] {
+    // Never destroyed, so the exit handler that removes the folder can still read the path.
+    static const std::string *dir = [] {
         std::filesystem::path base = std::filesystem::exists("/dev/shm")
                                          ? std::filesystem::path("/dev/shm")
                                          : std::filesystem::temp_directory_path();
         auto d = base / ("emergence_fuzz_" + std::to_string(::getpid()));
         std::filesystem::create_directories(d);
-        return d.string();
+        return new std::string(d.string());
     }();
-    return dir;
+    static const bool cleanup = [] {
+        return std::atexit([] {
+                   std::error_code ec;
+                   std::filesystem::remove_all(*dir, ec);
+               }) == 0;
+    }();
+    (void)cleanup;
+    return *dir;
 }
 
 // Writes `bytes` to scratch_dir()/name and returns the path.
