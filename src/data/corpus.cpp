@@ -295,7 +295,10 @@ Result<std::vector<Source>> sources_collect(const CorpusOptions &opt) {
         for (auto &p : s.inputs) it->inputs.push_back(p);
         it->utf8_replaced += s.utf8_replaced;
     }
-    for (const auto &[name, w] : opt.weights) {
+    for (const auto &weight : opt.weights) {
+        // Named, not a structured binding: the lambda below captures it (clang 14 cannot).
+        const std::string &name = weight.first;
+        const double w = weight.second;
         if (!(w >= 0) || !std::isfinite(w))
             return Status::error("--weights " + name + "=" + std::to_string(w) +
                                  ": a weight must be a finite number >= 0");
