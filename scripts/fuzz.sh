@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) echo "fuzz.sh: unknown argument $1 (use --runs N, --only TARGET)" >&2; exit 2 ;;
   esac
 done
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing: apt-get install clang libclang-rt-dev" >&2; exit 1; }
+scripts/install-deps.sh --fuzz
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DEM_FUZZ=ON >/dev/null
 targets=""

@@ -2,7 +2,8 @@
 # Installs every Debian package emergence needs to build, test and build its default corpus.
 # Idempotent: packages already present are skipped, so a second run takes seconds.
 # Usage: scripts/install-deps.sh [--test]   (--test adds the test oracle: PyTorch, NumPy, Chromium,
-# and Slurm with munge for the one-node cluster tests/slurm starts)
+# and Slurm with munge for the one-node cluster tests/slurm starts; --fuzz adds clang and its
+# libFuzzer runtime for scripts/fuzz.sh)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -20,7 +21,9 @@ test_pkgs="python3-torch python3-numpy chromium clang-format slurm-wlm munge"
 want="$build_pkgs $corpus_pkgs"
 # npm (for the report's pinned Vega packages) may come with a nodejs that is not Debian's.
 command -v npm >/dev/null 2>&1 || want="$want nodejs npm"
+fuzz_pkgs="clang libclang-rt-14-dev"
 [ "${1:-}" = "--test" ] && want="$want $test_pkgs"
+[ "${1:-}" = "--fuzz" ] && want="$want $fuzz_pkgs"
 
 missing=""
 for p in $want; do
