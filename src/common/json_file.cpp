@@ -31,6 +31,12 @@ Result<nlohmann::json> json_parse_located(const std::string &text, const std::st
         std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
         return Status::error(text_position(text, at, path) + ": invalid JSON (" + detail + "); " +
                              fix);
+    } catch (const nlohmann::json::exception &e) {
+        // Valid syntax the parser cannot hold, such as a number beyond a double's range
+        // ("number overflow parsing '1e999'"); it gives no position.
+        std::string what = e.what();
+        if (size_t c = what.find("] "); c != std::string::npos) what = what.substr(c + 2);
+        return Status::error(path + ": invalid JSON (" + what + "); " + fix);
     }
 }
 

@@ -23,6 +23,11 @@ std::string parse_error_text(std::string_view line) {
         const std::string on_line = "parse error at line 1, ";
         if (what.rfind(on_line, 0) == 0) return "at " + what.substr(on_line.size());
         return "(" + what + ")";
+    } catch (const nlohmann::json::exception &e) {
+        // Not a syntax error: a number too large for a double ("number overflow parsing '1e999'").
+        std::string what = e.what();
+        if (size_t c = what.find("] "); c != std::string::npos) what = what.substr(c + 2);
+        return "(" + what + ")";
     }
     return "";
 }

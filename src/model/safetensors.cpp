@@ -49,7 +49,11 @@ Result<std::map<std::string, std::string>> safetensors_read_metadata(const std::
     if (!f) return Status::error(path + ": cannot open: " + std::strerror(errno));
     uint64_t hlen = 0;
     std::string header;
-    bool ok = std::fread(&hlen, 8, 1, f) == 1 && hlen < (uint64_t{1} << 30);
+    // The header must fit in the file: a damaged length is refused before anything is allocated.
+    long size = std::fseek(f, 0, SEEK_END) == 0 ? std::ftell(f) : -1;
+    std::rewind(f);
+    bool ok = size >= 8 && std::fread(&hlen, 8, 1, f) == 1 &&
+              hlen <= static_cast<uint64_t>(size) - 8 && hlen < (uint64_t{1} << 30);
     if (ok) {
         header.resize(hlen);
         ok = std::fread(header.data(), 1, hlen, f) == hlen;
