@@ -15,7 +15,8 @@
 #include <thread>
 
 #include "common/fileio.h"
-#include "tests/faults/micro_study.h"
+#include "tests/common/testing.h"
+#include "tests/study/micro.h"
 
 namespace em {
 namespace {
@@ -44,7 +45,7 @@ int wait_exit(pid_t pid) {
 TEST(Crash, LongKilledAtTwentyMomentsEndsWithTheSamePointsTable) {
     if (!std::getenv("EM_LONG_TESTS")) GTEST_SKIP() << "long: ctest -L long";
     TempDir ref("crash_ref");
-    testing::write_micro_inputs(ref.path);
+    write_micro_inputs(ref.path);
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(wait_exit(spawn_study(ref.path)), 0);
     const double total_us =
@@ -53,7 +54,7 @@ TEST(Crash, LongKilledAtTwentyMomentsEndsWithTheSamePointsTable) {
     ASSERT_TRUE(expect.is_ok()) << expect.status().message();
 
     TempDir dir("crash_kill");
-    testing::write_micro_inputs(dir.path);
+    write_micro_inputs(dir.path);
     const char *env_seed = std::getenv("EM_CRASH_SEED");
     const uint64_t seed = env_seed ? std::strtoull(env_seed, nullptr, 10) : std::random_device{}();
     std::printf("kill moments seeded with %llu (EM_CRASH_SEED repeats them)\n",

@@ -16,7 +16,8 @@
 #include "study/config.h"
 #include "study/eval_marker.h"
 #include "study/runner.h"
-#include "tests/faults/micro_study.h"
+#include "tests/common/testing.h"
+#include "tests/study/micro.h"
 #include "train/checkpoint.h"
 
 namespace em {
@@ -39,7 +40,7 @@ const Reference &reference() {
     static const Reference ref = [] {
         Reference r;
         TempDir tmp("faults_ref");
-        testing::write_micro_inputs(tmp.path);
+        write_micro_inputs(tmp.path);
         Status s = study_in(tmp.path);
         EXPECT_TRUE(s.is_ok()) << s.message();
         r.points = testing::read_file(tmp / "out/points.csv");
@@ -89,7 +90,7 @@ void expect_fault_survived(const Site &site) {
     const Reference &ref = reference();
     ASSERT_FALSE(ref.points.empty());
     TempDir tmp(std::string("faults_") + site.name);
-    testing::write_micro_inputs(tmp.path);
+    write_micro_inputs(tmp.path);
     {
         IoFaultScope scope(site.fault);
         Status s = study_in(tmp.path);

@@ -1,5 +1,5 @@
 // The micro study the study tests run: a user corpus, a user task, two tiny sizes x two budgets,
-// seconds to run. Shared by tests/study and tests/slurm.
+// seconds to run. Shared by tests/study, tests/slurm and tests/faults.
 #pragma once
 
 #include <filesystem>
