@@ -1,7 +1,9 @@
-// Engine throughput for one model shape: training steps (forward, backward, AdamW) or forward
-// only, on random tokens; or the single-thread sgemm peak that GFLOP/s figures are measured
-// against. Prints one JSON line. Driven by bench/train_bench.py, which interleaves it with the
-// PyTorch peer.
+// Engine throughput for one model shape: training steps (forward, backward, AdamW), forward only,
+// or the output head with its cross-entropy alone (loss and gradients, as a training step runs
+// it), on random tokens; or the single-thread sgemm peak that GFLOP/s figures are measured
+// against. `--unfused-head 1` runs the head unfused (all logits, then the cross-entropy), as before
+// the fused head. Prints one JSON line. Driven by bench/train_bench.py, which interleaves it with
+// the PyTorch peer.
 #include <cblas.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "model/config.h"
+#include "model/kernels/kernels.h"
 #include "model/model.h"
 #include "optim/adamw.h"
 
@@ -46,6 +49,7 @@ int main(int argc, char **argv) {
     em::ModelConfig cfg;
     int64_t B = 16, T = 256, steps = 5;
     int threads = 1;
+    bool unfused = false;
     std::string mode = "train";
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
@@ -68,6 +72,10 @@ int main(int argc, char **argv) {
             steps = v;
         else if (k == "--threads")
             threads = static_cast<int>(v);
+        else if (k == "--rope-percent")
+            cfg.rope_fraction = static_cast<double>(v) / 100.0;
+        else if (k == "--unfused-head")
+            unfused = v != 0;
         else if (k == "--mode")
             mode = argv[i + 1];
         else {
@@ -84,15 +92,44 @@ int main(int argc, char **argv) {
     em::parallel_set_threads(threads);
     em::Model model(cfg);
     model.init(1);
+    model.set_fused_head(!unfused);
     em::Rng rng(2);
     std::vector<int32_t> x(B * T), y(B * T);
     for (auto &t : x) t = static_cast<int32_t>(rng.below(cfg.vocab_size));
     for (auto &t : y) t = static_cast<int32_t>(rng.below(cfg.vocab_size));
     em::AdamWState st;
     em::AdamWConfig ac;
-    const bool train = mode == "train";
+    const bool train = mode == "train", head = mode == "head";
+    // The head alone: final hidden states in, loss and the gradients into them and the head out.
+    const int64_t C = cfg.d_model, V = cfg.vocab_size, N = B * T;
+    std::vector<float> hid, hw, dhid, dhw, logits, losses(static_cast<size_t>(N)), scratch;
+    if (head) {
+        hid.resize(static_cast<size_t>(N * C));
+        hw.resize(static_cast<size_t>(V * C));
+        for (auto &v : hid) v = rng.normal();
+        for (auto &v : hw) v = 0.02f * rng.normal();
+        dhid.resize(hid.size());
+        dhw.resize(hw.size());
+        if (unfused)
+            logits.resize(static_cast<size_t>(N * V));
+        else
+            scratch.resize(em::lm_head_crossentropy_scratch(C, V));
+    }
     auto step = [&] {
-        if (train) {
+        if (head) {
+            std::fill(dhid.begin(), dhid.end(), 0.0f);
+            std::fill(dhw.begin(), dhw.end(), 0.0f);
+            if (unfused) {
+                em::matmul_forward(logits.data(), hid.data(), hw.data(), N, C, V);
+                em::crossentropy_forward_backward(logits.data(), losses.data(), y.data(), N, V,
+                                                  true);
+                em::matmul_backward(dhid.data(), dhw.data(), logits.data(), hid.data(), hw.data(),
+                                    N, C, V);
+            } else {
+                em::lm_head_crossentropy(dhid.data(), dhw.data(), losses.data(), hid.data(),
+                                         hw.data(), y.data(), N, C, V, scratch.data());
+            }
+        } else if (train) {
             model.zero_grad();
             model.forward(x.data(), y.data(), B, T);
             if (!model.backward().is_ok()) std::abort();  // targets were given: cannot refuse
@@ -113,7 +150,8 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     double med = times[times.size() / 2];
     double tps = static_cast<double>(B * T) / med;
-    double flops = em::model_flops_per_token(cfg, T, train) * tps;
+    double flops = head ? 6.0 * static_cast<double>(C * V) * tps
+                        : em::model_flops_per_token(cfg, T, train) * tps;
     std::printf(
         "{\"engine\": \"emergence\", \"mode\": \"%s\", \"threads\": %d, \"tokens_per_s\": %.1f, "
         "\"gflops\": %.2f, \"params_non_embedding\": %lld}\n",

@@ -116,7 +116,7 @@ std::vector<std::pair<size_t, size_t>> Model::grad_ranges() const {
 void Model::ensure_acts(int64_t B, int64_t T) {
     if (B == B_ && T == T_) return;
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
-    const int64_t V = cfg_.vocab_size, BT = B * T, L = cfg_.n_layers;
+    const int64_t BT = B * T, L = cfg_.n_layers;
     // Two passes over the same carving: the first measures, the second hands out pointers.
     float *base = nullptr;
     int64_t used = 0;
@@ -151,7 +151,6 @@ void Model::ensure_acts(int64_t B, int64_t T) {
         res_final_ = take(BT * C);
         lnf_ = take(BT * C);
         rstdf_ = take(BT);
-        logits_ = take(BT * V);
         tmp_ = take(BT * C);
         dres_ = take(BT * C);
         dln_ = take(BT * C);
@@ -169,7 +168,8 @@ void Model::ensure_acts(int64_t B, int64_t T) {
     T_ = T;
 }
 
-double Model::forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T) {
+double Model::forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T,
+                      Pass pass) {
     ensure_acts(B, T);
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
     const int64_t KV = cfg_.n_kv_heads, HD = cfg_.head_dim(), RD = cfg_.rope_dims();
@@ -201,18 +201,32 @@ double Model::forward(const int32_t *inputs, const int32_t *targets, int64_t B, 
         residual_add(res_out, tmp_, BT * C);
     }
     rmsnorm_forward(lnf_, rstdf_, res_final_, w_.norm_f, BT, C, eps);
-    matmul_forward(logits_, lnf_, w_.lm_head, BT, C, V);
-    have_targets_ = targets != nullptr;
-    if (!have_targets_) return 0.0;
-    return crossentropy_forward_backward(logits_, losses_.data(), targets, BT, V, true);
+    have_targets_ = targets != nullptr && pass == Pass::train;
+    if (!targets || !fused_head_) {
+        logits_.resize(static_cast<size_t>(BT * V));
+        matmul_forward(logits_.data(), lnf_, w_.lm_head, BT, C, V);
+        if (!targets) return 0.0;
+        return crossentropy_forward_backward(logits_.data(), losses_.data(), targets, BT, V,
+                                             have_targets_);
+    }
+    head_scratch_.resize(lm_head_crossentropy_scratch(C, V));
+    if (!have_targets_)
+        return lm_head_crossentropy(nullptr, nullptr, losses_.data(), lnf_, w_.lm_head, targets, BT,
+                                    C, V, head_scratch_.data());
+    // The head's gradients: into the input gradient backward starts from, and the head's own,
+    // added to grads() by backward.
+    std::memset(dln_, 0, sizeof(float) * static_cast<size_t>(BT * C));
+    dhead_.assign(static_cast<size_t>(V * C), 0.0f);
+    return lm_head_crossentropy(dln_, dhead_.data(), losses_.data(), lnf_, w_.lm_head, targets, BT,
+                                C, V, head_scratch_.data());
 }
 
 Status Model::backward() {
     // Without targets logits_ holds logits, not the loss gradient backward starts from.
     if (!have_targets_)
         return Status::error(
-            "Model::backward: the last forward had no targets; call forward(inputs, targets, B, T) "
-            "before backward()");
+            "Model::backward: the last forward had no targets or was Pass::eval; call "
+            "forward(inputs, targets, B, T) before backward()");
     const int64_t B = B_, T = T_;
     const int64_t C = cfg_.d_model, F = cfg_.ffn(), KVD = cfg_.kv_dim(), NH = cfg_.n_heads;
     const int64_t KV = cfg_.n_kv_heads, HD = cfg_.head_dim(), RD = cfg_.rope_dims();
@@ -221,9 +235,16 @@ Status Model::backward() {
         std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
     };
 
-    // logits_ already holds dloss/dlogits (the fused cross-entropy wrote it in place).
-    zero(dln_, BT * C);
-    matmul_backward(dln_, g_.lm_head, logits_, lnf_, w_.lm_head, BT, C, V);
+    if (fused_head_) {
+        // The forward left the head's input gradient in dln_ and its weight gradient in dhead_.
+        float *g = g_.lm_head;
+        const float *d = dhead_.data();
+        for (int64_t i = 0; i < V * C; ++i) g[i] += d[i];
+    } else {
+        // logits_ holds dloss/dlogits (the cross-entropy wrote it in place).
+        zero(dln_, BT * C);
+        matmul_backward(dln_, g_.lm_head, logits_.data(), lnf_, w_.lm_head, BT, C, V);
+    }
     zero(dres_, BT * C);
     rmsnorm_backward(dres_, g_.norm_f, dln_, res_final_, w_.norm_f, rstdf_, BT, C);
     // Layer li's tensors are layout entries [1 + 9 li, 10 + 9 li); the final norm follows them.

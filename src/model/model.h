@@ -83,12 +83,19 @@ class Model {
     void init(uint64_t seed);
 
     // Runs the model on inputs (B, T). With targets (B, T) (entries < 0 ignored) it computes the
-    // mean cross-entropy and returns it; then backward() may follow. Without targets, logits()
+    // mean cross-entropy and returns it; with Pass::train, backward() may follow, and the output
+    // head computes its share of the gradients in the same pass (lm_head_crossentropy), so the
+    // (B, T, V) logits are never held. Pass::eval gives the loss alone. Without targets, logits()
     // holds (B, T, V) on return and the return value is 0.
-    double forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T);
-    // Accumulates d(mean loss)/d(params) into grads(). Requires that the last forward had targets;
-    // otherwise returns an error and leaves grads() untouched.
+    enum class Pass { train, eval };
+    double forward(const int32_t *inputs, const int32_t *targets, int64_t B, int64_t T,
+                   Pass pass = Pass::train);
+    // Accumulates d(mean loss)/d(params) into grads(). Requires that the last forward had targets
+    // and Pass::train; otherwise returns an error and leaves grads() untouched.
     Status backward();
+    // The unfused head (all logits, then the cross-entropy, then the head's backward) instead of
+    // lm_head_crossentropy: the reference the fused head is tested and benchmarked against.
+    void set_fused_head(bool fused) { fused_head_ = fused; }
     void zero_grad();
     // Called during backward() each time a contiguous range [begin, end) of grads() is final for
     // that backward: the head (final norm and untied output head) first, then each layer from the
@@ -110,7 +117,8 @@ class Model {
     const float *rope_cos() const { return rope_cos_.data(); }
     const float *rope_sin() const { return rope_sin_.data(); }
     std::vector<float> &grads() { return grads_; }
-    const float *logits() const { return logits_; }  // (B, T, V) after forward without targets
+    // (B, T, V) after forward without targets
+    const float *logits() const { return logits_.data(); }
     const float *losses() const { return losses_.data(); }  // (B, T) per-position loss
 
   private:
@@ -127,15 +135,19 @@ class Model {
     int64_t B_ = 0, T_ = 0;
     std::vector<float> acts_;
     std::vector<LayerActs> la_;
-    float *res_final_ = nullptr, *lnf_ = nullptr, *rstdf_ = nullptr, *logits_ = nullptr;
-    float *tmp_ = nullptr;  // (B, T, C) projection outputs
+    float *res_final_ = nullptr, *lnf_ = nullptr, *rstdf_ = nullptr;
+    std::vector<float> logits_;        // (B, T, V): forward without targets, or the unfused head
+    std::vector<float> dhead_;         // (V, C) the head weight's gradient from the last forward
+    std::vector<float> head_scratch_;  // lm_head_crossentropy's
+    float *tmp_ = nullptr;             // (B, T, C) projection outputs
     // Gradient buffers reused across layers.
     float *dres_ = nullptr, *dln_ = nullptr, *dq_ = nullptr, *dk_ = nullptr, *dv_ = nullptr;
     float *datty_ = nullptr, *dgate_ = nullptr, *dup_ = nullptr, *dhact_ = nullptr,
           *dscratch_ = nullptr;
     std::vector<int32_t> inputs_;
     std::vector<float> losses_;
-    bool have_targets_ = false;  // the last forward computed a loss, so backward may follow
+    bool have_targets_ = false;  // the last forward was Pass::train with targets
+    bool fused_head_ = true;
     std::function<void(size_t, size_t)> grad_ready_;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/parallel.h"
+#include "model/kernels/vector_math.h"
 
 namespace em {
 
@@ -25,6 +26,25 @@ double grad_global_norm(const std::vector<float> &grads) {
     return std::sqrt(total);
 }
 
+namespace {
+
+struct AdamWTerms {
+    float b1, b2, eps, step_size, bc2_sqrt, shrink, grad_scale;
+};
+
+EM_VECTOR_CLONES void adamw_range(float *p, float *m, float *v, const float *g, const AdamWTerms &k,
+                                  int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+        const float gi = g[i] * k.grad_scale;
+        m[i] = k.b1 * m[i] + (1.0f - k.b1) * gi;
+        v[i] = k.b2 * v[i] + (1.0f - k.b2) * gi * gi;
+        const float denom = std::sqrt(v[i]) / k.bc2_sqrt + k.eps;
+        p[i] = p[i] * k.shrink - k.step_size * m[i] / denom;
+    }
+}
+
+}  // namespace
+
 void adamw_step(std::vector<float> &params, const std::vector<float> &grads, AdamWState &state,
                 const std::vector<ParamTensor> &layout, const AdamWConfig &cfg, double lr,
                 float grad_scale) {
@@ -45,15 +65,9 @@ void adamw_step(std::vector<float> &params, const std::vector<float> &grads, Ada
         float *p = params.data() + t.offset, *m = state.m.data() + t.offset,
               *v = state.v.data() + t.offset;
         const float *g = grads.data() + t.offset;
-        parallel_for(static_cast<int64_t>(t.numel), [&](int64_t i0, int64_t i1) {
-            for (int64_t i = i0; i < i1; ++i) {
-                float gi = g[i] * grad_scale;
-                m[i] = b1 * m[i] + (1.0f - b1) * gi;
-                v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-                float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-                p[i] = p[i] * shrink - step_size * m[i] / denom;
-            }
-        });
+        const AdamWTerms k{b1, b2, eps, step_size, bc2_sqrt, shrink, grad_scale};
+        parallel_for(static_cast<int64_t>(t.numel),
+                     [&](int64_t i0, int64_t i1) { adamw_range(p, m, v, g, k, i0, i1); });
     }
 }
 

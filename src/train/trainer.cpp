@@ -85,8 +85,8 @@ double validation_loss(Model &model, WindowLoader &val, int64_t windows, int64_t
             if (w0 + b >= windows)
                 for (int64_t t = 0; t < T; ++t) y[b * T + t] = -1;
         int64_t rows = std::min(B, windows - w0);
-        term[static_cast<size_t>(i)] =
-            model.forward(x.data(), y.data(), B, T) * static_cast<double>(rows * T);
+        term[static_cast<size_t>(i)] = model.forward(x.data(), y.data(), B, T, Model::Pass::eval) *
+                                       static_cast<double>(rows * T);
     }
     dist_merge_owned(term);
     double sum = 0;

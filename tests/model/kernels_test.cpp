@@ -304,6 +304,75 @@ TEST_P(Kernels, CrossEntropyMatchesDoubleReferenceAtVocabularyScale) {
     EXPECT_LT(worst, 1e-7);
 }
 
+// The fused head against the unfused path (matmul, cross-entropy, matmul backward) and against
+// finite differences of its own loss. N and V are not multiples of the fused kernel's row chunk
+// and vocabulary block, so partial chunks and blocks are covered; one row is ignored.
+TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
+    const int64_t N = kHeadRows + 37, C = 24, V = 2 * kHeadBlock + 77;
+    auto x = randn(N * C, 41), w = randn(V * C, 42, 0.3f);
+    std::vector<int32_t> y(static_cast<size_t>(N));
+    Rng r(43);
+    for (auto &t : y) t = static_cast<int32_t>(r.below(static_cast<uint64_t>(V)));
+    y[5] = -1;
+    y[6] = 0;
+    y[7] = static_cast<int32_t>(V - 1);
+    std::vector<float> scratch(lm_head_crossentropy_scratch(C, V)), losses(N), ref_losses(N);
+    std::vector<float> dx(N * C, 0.5f), dw(V * C, 0.25f);  // accumulates onto what is there
+    double loss = lm_head_crossentropy(dx.data(), dw.data(), losses.data(), x.data(), w.data(),
+                                       y.data(), N, C, V, scratch.data());
+    std::vector<float> logits(N * V), rdx(N * C, 0.5f), rdw(V * C, 0.25f);
+    matmul_forward(logits.data(), x.data(), w.data(), N, C, V);
+    double ref =
+        crossentropy_forward_backward(logits.data(), ref_losses.data(), y.data(), N, V, true);
+    matmul_backward(rdx.data(), rdw.data(), logits.data(), x.data(), w.data(), N, C, V);
+    EXPECT_NEAR(loss, ref, 1e-6 * std::fabs(ref));
+    EXPECT_EQ(losses[5], 0.0f);
+    EXPECT_LT(nerr(losses, ref_losses), 1e-5);
+    EXPECT_LT(nerr(dx, rdx), 1e-5);
+    EXPECT_LT(nerr(dw, rdw), 1e-5);
+    // The loss alone (no gradients) is the same loss.
+    std::vector<float> only(N);
+    EXPECT_EQ(lm_head_crossentropy(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N,
+                                   C, V, scratch.data()),
+              loss);
+    EXPECT_EQ(only, losses);
+    auto f = [&] {
+        return lm_head_crossentropy(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N,
+                                    C, V, scratch.data());
+    };
+    for (auto &v : dx) v -= 0.5f;
+    for (auto &v : dw) v -= 0.25f;
+    check_fd(x, dx, f, "dinp", 1e-2, 2e-2);
+    check_fd(w, dw, f, "dweight", 1e-2, 2e-2);
+}
+
+// The fused head's results are the same bits at 1, 2 and 3 threads: its chunks are fixed sizes
+// and its block sums run in block order.
+TEST(FusedHead, BitIdenticalAcrossThreadCounts) {
+    const int64_t N = 3 * kHeadRows + 5, C = 32, V = 3 * kHeadBlock + 11;
+    auto x = randn(N * C, 51), w = randn(V * C, 52, 0.3f);
+    std::vector<int32_t> y(static_cast<size_t>(N));
+    Rng r(53);
+    for (auto &t : y) t = static_cast<int32_t>(r.below(static_cast<uint64_t>(V)));
+    std::vector<float> scratch(lm_head_crossentropy_scratch(C, V));
+    std::vector<std::vector<float>> got;
+    std::vector<double> loss;
+    for (int threads : {1, 2, 3}) {
+        parallel_set_threads(threads);
+        std::vector<float> dx(N * C, 0.0f), dw(V * C, 0.0f), losses(N);
+        loss.push_back(lm_head_crossentropy(dx.data(), dw.data(), losses.data(), x.data(), w.data(),
+                                            y.data(), N, C, V, scratch.data()));
+        dx.insert(dx.end(), dw.begin(), dw.end());
+        dx.insert(dx.end(), losses.begin(), losses.end());
+        got.push_back(dx);
+    }
+    parallel_set_threads(1);
+    EXPECT_EQ(loss[0], loss[1]);
+    EXPECT_EQ(loss[0], loss[2]);
+    EXPECT_TRUE(got[0] == got[1]);
+    EXPECT_TRUE(got[0] == got[2]);
+}
+
 // Exec::serial runs each forward kernel whole on the calling thread; its results equal the pool's.
 TEST_P(Kernels, SerialForwardEqualsPoolForward) {
     const int64_t N = 70, C = 24, OC = 18, V = 9;

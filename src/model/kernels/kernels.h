@@ -9,6 +9,7 @@
 // count, so results are deterministic.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace em {
@@ -83,6 +84,20 @@ void residual_add(float *out, const float *inp, int64_t n, Exec ex = Exec::pool)
 // Returns the mean loss. With compute_grad false, logits is left untouched.
 double crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets,
                                      int64_t N, int64_t V, bool compute_grad);
+
+// The output head and the cross-entropy in one pass that never holds the (N, V) logits: for
+// logits = inp (N, C) @ weight (V, C)^T and the loss above, writes each row's loss into losses (N)
+// and returns the mean; with dinp (N, C) and dweight (V, C) non-null it ACCUMULATES the loss's
+// gradients into them, as matmul_backward would from crossentropy_forward_backward's gradient
+// (equal within float rounding). Rows go kHeadRows at a time and the vocabulary in blocks of
+// kHeadBlock, fixed sizes, so results do not depend on the thread count. scratch holds
+// lm_head_crossentropy_scratch(C, V) floats.
+constexpr int64_t kHeadRows = 512;
+constexpr int64_t kHeadBlock = 1024;
+size_t lm_head_crossentropy_scratch(int64_t C, int64_t V);
+double lm_head_crossentropy(float *dinp, float *dweight, float *losses, const float *inp,
+                            const float *weight, const int32_t *targets, int64_t N, int64_t C,
+                            int64_t V, float *scratch);
 
 // The kernel's exponential for x <= 0, exposed for its accuracy test.
 float exp_nonpositive_for_test(float x);

@@ -4,19 +4,50 @@
 #include "common/parallel.h"
 #include "model/kernels/exec.h"
 #include "model/kernels/kernels.h"
+#include "model/kernels/vector_math.h"
 
 namespace em {
+
+namespace {
+
+constexpr int kLanes = 16;  // partial sums, so the row reductions vectorize
+
+// sum_c a[c] * b[c] * (c3 ? c3[c] : 1) in kLanes float partial sums, added in double.
+EM_VECTOR_CLONES double dot_lanes(const float *a, const float *b, const float *c3, int64_t C) {
+    float s[kLanes] = {};
+    int64_t c = 0;
+    for (; c + kLanes <= C; c += kLanes)
+        for (int j = 0; j < kLanes; ++j) s[j] += a[c + j] * b[c + j] * (c3 ? c3[c + j] : 1.0f);
+    double total = 0.0;
+    for (; c < C; ++c) total += static_cast<double>(a[c]) * b[c] * (c3 ? c3[c] : 1.0f);
+    for (int j = 0; j < kLanes; ++j) total += s[j];
+    return total;
+}
+
+EM_VECTOR_CLONES void norm_row(float *y, const float *x, const float *weight, float r, int64_t C) {
+    for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * weight[c];
+}
+
+EM_VECTOR_CLONES void norm_row_backward(float *dx, const float *dy, const float *x,
+                                        const float *weight, float r, float k, int64_t C) {
+    for (int64_t c = 0; c < C; ++c) dx[c] += r * dy[c] * weight[c] - k * x[c];
+}
+
+EM_VECTOR_CLONES void norm_weight_backward(float *dweight, const float *dy, const float *x, float r,
+                                           int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) dweight[c] += dy[c] * x[c] * r;
+}
+
+}  // namespace
 
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int64_t N,
                      int64_t C, float eps, Exec ex) {
     exec_for(ex, N, [&](int64_t n0, int64_t n1) {
         for (int64_t n = n0; n < n1; ++n) {
             const float *x = inp + n * C;
-            float *y = out + n * C;
-            double ss = 0.0;
-            for (int64_t c = 0; c < C; ++c) ss += static_cast<double>(x[c]) * x[c];
+            const double ss = dot_lanes(x, x, nullptr, C);
             float r = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
-            for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * weight[c];
+            norm_row(out + n * C, x, weight, r, C);
             if (rstd) rstd[n] = r;
         }
     });
@@ -27,21 +58,16 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const floa
     parallel_for(N, [&](int64_t n0, int64_t n1) {
         for (int64_t n = n0; n < n1; ++n) {
             const float *x = inp + n * C, *dy = dout + n * C;
-            float *dx = dinp + n * C;
-            float r = rstd[n];
-            double dot = 0.0;  // sum_c dy*w*x
-            for (int64_t c = 0; c < C; ++c) dot += static_cast<double>(dy[c]) * weight[c] * x[c];
-            float k = static_cast<float>(dot / static_cast<double>(C)) * r * r * r;
-            for (int64_t c = 0; c < C; ++c) dx[c] += r * dy[c] * weight[c] - k * x[c];
+            const float r = rstd[n];
+            const double dot = dot_lanes(dy, weight, x, C);  // sum_c dy*w*x
+            const float k = static_cast<float>(dot / static_cast<double>(C)) * r * r * r;
+            norm_row_backward(dinp + n * C, dy, x, weight, r, k, C);
         }
     });
     // dweight: each thread owns a range of columns, so the sums do not depend on the split.
     parallel_for(C, [&](int64_t c0, int64_t c1) {
-        for (int64_t n = 0; n < N; ++n) {
-            const float *x = inp + n * C, *dy = dout + n * C;
-            float r = rstd[n];
-            for (int64_t c = c0; c < c1; ++c) dweight[c] += dy[c] * x[c] * r;
-        }
+        for (int64_t n = 0; n < N; ++n)
+            norm_weight_backward(dweight, dout + n * C, inp + n * C, rstd[n], c0, c1);
     });
 }
 
