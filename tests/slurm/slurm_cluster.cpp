@@ -1,6 +1,7 @@
 // Studies on a real one-node Slurm (tests/slurm/slurm_up.sh, started by CTest's fixture): the
 // micro study submitted with `study submit` ends with the points table of a plain local run, also
-// when an array task is cancelled in the middle of its run and the study is submitted again.
+// when an array task is cancelled in the middle of its run and the study is submitted again. And a
+// data-parallel run started by `srun --mpi=pmix -n 2` gives the bytes of one process.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -17,6 +19,8 @@
 #include "study/submit.h"
 #include "tests/common/testing.h"
 #include "tests/study/micro.h"
+#include "tests/train/fixtures.h"
+#include "tests/train/same_run.h"
 #include "train/checkpoint.h"
 
 namespace em {
@@ -157,6 +161,27 @@ TEST(Slurm, CancelledTaskResumesWhenSubmittedAgain) {
     ASSERT_TRUE(got.is_ok()) << sh("cat " + p.dir + "/slurm/logs/*").second;
     EXPECT_TRUE(*got == expect) << "points table after a cancel differs from the local run's";
 }
+
+#ifdef EM_TEST_HAVE_MPI
+// Slurm starts the ranks itself (PMIx), as on a cluster: the same bytes as one process.
+TEST(Slurm, SrunTwoRanksGiveTheBytesOfOneProcess) {
+    testing::TempDir dir("slurm_srun");
+    testing::write_bigram_shards(dir.path + "/shards", 64, 2);
+    const std::string cfg = testing::small_config(dir.path, "batch_size = 4\ngrad_accum = 4\n");
+    const std::string train = std::string(EM_BINARY) + " train --config " + cfg + " --threads 1";
+    auto [rc1, out1] = sh(train);
+    ASSERT_EQ(rc1, 0) << out1;
+    std::filesystem::rename(dir.path + "/run", dir.path + "/one");
+    // Open MPI between the ranks over loopback TCP, as the mpirun tests do.
+    auto [rc2, out2] =
+        sh("OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo "
+           "OMPI_MCA_oob_tcp_if_include=lo srun --mpi=pmix -n 2 -t 5 " +
+           train);
+    ASSERT_EQ(rc2, 0) << out2;
+    EXPECT_NE(out2.find("2 processes"), std::string::npos) << out2;
+    testing::expect_same_run(dir.path + "/one", dir.path + "/run");
+}
+#endif
 
 }  // namespace
 }  // namespace em
