@@ -19,6 +19,9 @@ Status schedule_validate(const Schedule &s) {
                              std::to_string(s.total_steps) + " steps)");
     if (s.kind == "wsd" && !(s.decay_fraction > 0 && s.decay_fraction <= 1))
         return Status::error("train.decay_fraction must lie in (0, 1]");
+    if (s.decay_shape != "linear" && s.decay_shape != "sqrt")
+        return Status::error("train.decay_shape '" + s.decay_shape +
+                             "' is unknown (use linear or sqrt)");
     return Status::ok();
 }
 
@@ -35,15 +38,21 @@ double schedule_lr(const Schedule &s, int64_t step) {
         return s.min_lr + 0.5 * (s.max_lr - s.min_lr) * (1.0 + std::cos(M_PI * progress));
     }
     // wsd
-    int64_t decay_steps = std::max<int64_t>(
-        1,
-        static_cast<int64_t>(std::llround(s.decay_fraction * static_cast<double>(s.total_steps))));
-    int64_t decay_start = std::max(s.warmup_steps, s.total_steps - decay_steps);
+    const int64_t decay_start = schedule_decay_start(s);
     if (step < decay_start) return s.max_lr;
     int64_t span = last - decay_start;
     double progress =
         span > 0 ? static_cast<double>(step - decay_start) / static_cast<double>(span) : 1.0;
-    return s.max_lr + (s.min_lr - s.max_lr) * std::min(1.0, progress);
+    progress = std::min(1.0, progress);
+    if (s.decay_shape == "sqrt") progress = std::sqrt(progress);
+    return s.max_lr + (s.min_lr - s.max_lr) * progress;
+}
+
+int64_t schedule_decay_start(const Schedule &s) {
+    const int64_t decay_steps = std::max<int64_t>(
+        1,
+        static_cast<int64_t>(std::llround(s.decay_fraction * static_cast<double>(s.total_steps))));
+    return std::max(s.warmup_steps, s.total_steps - decay_steps);
 }
 
 }  // namespace em

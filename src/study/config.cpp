@@ -167,6 +167,14 @@ Result<StudyConfig> study_config_load(const std::string &path) {
                                  " [train]: 'log_every' does not apply to a study (its progress "
                                  "line follows every step); remove it");
         train_keys_read(r, tr);
+        if (t->get("branch_from") || t->get("branch_step"))
+            return Status::error(path +
+                                 " [train]: branch_from and branch_step are per run; a study "
+                                 "branches its runs with schedule = \"wsd-branch\"");
+        if (tr.schedule == "wsd-branch") {
+            c.branched = true;
+            tr.schedule = "wsd";
+        }
         r.get("budgets", c.budgets);
         r.get("lr_rule", c.lr_rule);
         r.get("lr_rule_width", c.lr_rule_width);
@@ -352,14 +360,41 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     return c;
 }
 
+namespace {
+
+// Turns runs[first + 1, end) into branches of the trunk runs[first]: each starts from the trunk's
+// checkpoint where its own decay begins (the same step count, since every run of a study takes
+// the same tokens per step), which the trunk writes with its optimizer state.
+void branch_off_trunk(std::vector<StudyRun> &runs, size_t first) {
+    StudyRun &trunk = runs[first];
+    for (size_t i = first + 1; i < runs.size(); ++i) {
+        StudyRun &b = runs[i];
+        const int64_t start = schedule_decay_start(b.train.lr_schedule());
+        b.trunk = trunk.name;
+        b.train.branch_from = trunk.train.out_dir;
+        b.train.branch_step = start;
+        trunk.train.checkpoint_steps.push_back(start);
+        trunk.train.checkpoint_keep_state_steps.push_back(start);
+    }
+}
+
+}  // namespace
+
 std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &dir,
                                       int64_t vocab_size) {
     std::vector<StudyRun> runs;
     for (const auto &s : c.sizes) {
-        for (int64_t budget : s.budgets) {
+        std::vector<int64_t> budgets = s.budgets;
+        if (c.branched && !budgets.empty()) {
+            // The trunk (the largest budget) first, then its branches, shortest first.
+            std::sort(budgets.begin(), budgets.end());
+            std::rotate(budgets.rbegin(), budgets.rbegin() + 1, budgets.rend());
+        }
+        const size_t first = runs.size();
+        for (int64_t budget : budgets) {
             StudyRun r;
             r.size = s.name;
-            r.name = s.name + "-" + study_format_count(budget);
+            r.name = s.name + "-" + study_format_count(budget) + (c.branched ? "-wsd" : "");
             TrainConfig t = c.train;
             t.model = s.model;
             t.model.vocab_size = vocab_size;
@@ -388,6 +423,7 @@ std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &d
             r.params = model_param_counts(t.model).non_embedding;
             runs.push_back(r);
         }
+        if (c.branched && runs.size() > first + 1) branch_off_trunk(runs, first);
     }
     return runs;
 }

@@ -51,6 +51,10 @@ struct StudyConfig {
         train;  // batch_size, seq_len, lr, schedule, AdamW, val_windows; model/tokens unused
     std::vector<int64_t> budgets;
     std::vector<StudySize> sizes;
+    // schedule = "wsd-branch": per size one warmup-stable-decay trunk to the largest budget, and
+    // for each smaller budget a branch from the trunk's checkpoint at (1 - decay_fraction) of that
+    // budget, decaying over the rest (train.schedule is then "wsd" for every run).
+    bool branched = false;
     // Learning rate of a size without its own lr: "constant" (train.lr for every size) or
     // "inverse_width" (train.lr * lr_rule_width / d_model, larger models lower).
     std::string lr_rule = "constant";
@@ -69,8 +73,9 @@ struct StudyConfig {
 
 // One planned training run.
 struct StudyRun {
-    std::string name;  // "<size>-<tokens>", e.g. "s2-8M"
+    std::string name;  // "<size>-<tokens>", e.g. "s2-8M"; "-wsd" follows in a branched study
     std::string size;
+    std::string trunk;  // a branch: the run it starts from; empty: trained from initialization
     TrainConfig train;
     int64_t params = 0;  // non-embedding
 };

@@ -90,16 +90,17 @@ struct PlanTotals {
 // evaluations already on disk.
 std::string plan_run_row(const StudyRun &r, const Throughput &th, double eval_tokens,
                          const StudyPaths &p, PlanTotals &sum) {
-    const double tokens = static_cast<double>(r.train.total_steps() * r.train.tokens_per_step());
+    const double tokens = static_cast<double>(r.train.steps_to_train() * r.train.tokens_per_step());
     const double flops = model_flops_per_token(r.train.model, r.train.seq_len, true) * tokens;
     const std::vector<int64_t> plan = r.train.checkpoint_plan();
     const int64_t ckpts = static_cast<int64_t>(plan.size());
     const double train_s = plan_train_seconds(r, th);
     const double eval_ckpt_s = plan_eval_seconds(eval_tokens, th);
     const std::vector<int64_t> have = checkpoint_list(r.train.out_dir);
+    const int64_t first = r.train.total_steps() - r.train.steps_to_train();  // a branch's start
     const double trained = have.empty() ? 0.0
-                                        : static_cast<double>(have.back()) /
-                                              static_cast<double>(r.train.total_steps());
+                                        : static_cast<double>(have.back() - first) /
+                                              static_cast<double>(r.train.steps_to_train());
     int64_t evaluated = 0;
     for (int64_t step : plan)
         evaluated += file_exists(study_eval_done_marker(p.evals(r.name, step)));
@@ -107,10 +108,12 @@ std::string plan_run_row(const StudyRun &r, const Throughput &th, double eval_to
     sum.left_s += train_s * (1 - trained) + static_cast<double>(ckpts - evaluated) * eval_ckpt_s;
     sum.flops += flops;
     std::string state;
+    if (!r.trunk.empty())
+        state = "  (branch of " + r.trunk + " at step " + std::to_string(r.train.branch_step) + ")";
     if (evaluated == ckpts)
-        state = "  (done)";
+        state += "  (done)";
     else if (trained > 0)
-        state = trained >= 1 ? "  (trained)" : "  (partly trained)";
+        state += trained >= 1 ? "  (trained)" : "  (partly trained)";
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "  %-16s %7lld x %-6lld %11lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n",
@@ -182,7 +185,7 @@ Throughput plan_measure_throughput(const TrainConfig &t) {
 }
 
 double plan_train_seconds(const StudyRun &r, const Throughput &th) {
-    return static_cast<double>(r.train.total_steps() * r.train.tokens_per_step()) / th.train_tps;
+    return static_cast<double>(r.train.steps_to_train() * r.train.tokens_per_step()) / th.train_tps;
 }
 double plan_eval_seconds(double eval_tokens, const Throughput &th) {
     return eval_tokens / (0.5 * th.forward_tps);
@@ -241,9 +244,16 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
         "train tok/s     train      eval\n";
     std::map<std::string, Throughput> measured;
     PlanTotals sum;
+    double tokens = 0, cosine_tokens = 0, train_s = 0, cosine_s = 0;
     for (const auto &r : runs) {
         if (!measured.count(r.size)) measured[r.size] = plan_measure_throughput(r.train);
         out += plan_run_row(r, measured[r.size], static_cast<double>(eval_tokens), p, sum);
+        const double step_tokens = static_cast<double>(r.train.tokens_per_step());
+        tokens += static_cast<double>(r.train.steps_to_train()) * step_tokens;
+        cosine_tokens += static_cast<double>(r.train.total_steps()) * step_tokens;
+        train_s += plan_train_seconds(r, measured[r.size]);
+        cosine_s +=
+            static_cast<double>(r.train.total_steps()) * step_tokens / measured[r.size].train_tps;
     }
     const double fixed_all = plan_fixed_stages(cfg, p, sum);
     std::snprintf(buf, sizeof buf,
@@ -256,6 +266,14 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
                   fmt_duration(sum.all_s).c_str(), fmt_duration(fixed_all).c_str(),
                   fmt_duration(sum.left_s).c_str());
     out += buf;
+    if (cfg.branched && tokens > 0) {
+        std::snprintf(buf, sizeof buf,
+                      "branched (wsd-branch): %.1fM tokens trained for these end points, where "
+                      "separate runs would train %.1fM; training %s against %s, %.2fx less\n",
+                      tokens / 1e6, cosine_tokens / 1e6, fmt_duration(train_s).c_str(),
+                      fmt_duration(cosine_s).c_str(), cosine_s / train_s);
+        out += buf;
+    }
     if (have_load && cores >= 1)
         out += plan_busy_note(load, static_cast<int>(cores), parallel_threads());
     return out;

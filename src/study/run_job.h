@@ -2,6 +2,7 @@
 // the runner (runner.cpp) and the training of a run (run_train.cpp). Internal to study/.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -40,6 +41,14 @@ struct RunJob {
 
     const TrainConfig &t() const { return r.train; }
     double tokens() const { return static_cast<double>(t().total_steps() * t().tokens_per_step()); }
+    // Where this run's own training starts (a branch's branch point; 0 otherwise), and the share
+    // of its own training done once `step` is reached.
+    int64_t first_step() const { return t().total_steps() - t().steps_to_train(); }
+    double trained_share(int64_t step) const {
+        return static_cast<double>(std::clamp(step, first_step(), t().total_steps()) -
+                                   first_step()) /
+               static_cast<double>(t().steps_to_train());
+    }
     Status record_set(const StudyPaths &p, int64_t steps_done, const std::string &status,
                       double seconds) {
         rec.name = r.name;

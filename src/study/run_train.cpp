@@ -26,15 +26,17 @@ class TrainReporter {
     TrainReporter(Ctx &x, RunJob &job)
         : x_(x),
           job_(job),
-          resumed_tokens_(job.have.empty()
-                              ? 0.0
-                              : static_cast<double>(job.have.back() * job.t().tokens_per_step())),
+          resumed_tokens_(static_cast<double>(
+              std::max(job.have.empty() ? 0 : job.have.back(), job.first_step()) *
+              job.t().tokens_per_step())),
           credited_tokens_(resumed_tokens_) {}
 
     void operator()(const TrainProgress &pr) {
         const double seen = static_cast<double>(pr.tokens_seen), run_tokens = job_.tokens();
+        const double own_tokens =
+            static_cast<double>(job_.t().steps_to_train() * job_.t().tokens_per_step());
         x_.budget.mark_start();
-        x_.budget.done += job_.train_s * (seen - credited_tokens_) / run_tokens;
+        x_.budget.done += job_.train_s * (seen - credited_tokens_) / own_tokens;
         credited_tokens_ = seen;
         const double rate = pr.elapsed_s > 0 ? (seen - resumed_tokens_) / pr.elapsed_s : 0;
         const std::string run_left = rate > 0 ? fmt_duration((run_tokens - seen) / rate) : "?";
@@ -100,10 +102,8 @@ Status run_train_launched(Ctx &x, RunJob &job) {
     }
     for (int64_t step : checkpoint_list(t.out_dir))
         job.rec.checkpoints[step] = {step * t.tokens_per_step(), val.count(step) ? val[step] : -1};
-    const int64_t before = job.have.empty() ? 0 : std::min(job.have.back(), t.total_steps());
     x.budget.mark_start();
-    x.budget.done += job.train_s * static_cast<double>(t.total_steps() - before) /
-                     static_cast<double>(t.total_steps());
+    x.budget.done += job.train_s * (1 - job.trained_share(job.have.empty() ? 0 : job.have.back()));
     return job.record_set(x.p, t.total_steps(), "training", job.wall.lap());
 }
 

@@ -44,10 +44,7 @@ void budget_count(Ctx &x, const std::vector<RunJob> &jobs, const std::vector<Tas
     for (const RunJob &j : jobs) {
         const std::vector<int64_t> plan = j.t().checkpoint_plan();
         x.budget.total += j.train_s + static_cast<double>(plan.size()) * j.eval_s;
-        if (!j.have.empty())
-            x.budget.done += j.train_s *
-                             static_cast<double>(std::min(j.have.back(), j.t().total_steps())) /
-                             static_cast<double>(j.t().total_steps());
+        if (!j.have.empty()) x.budget.done += j.train_s * j.trained_share(j.have.back());
         for (int64_t step : plan)
             if (eval_done(x.p, x.cfg, j.r, step, tasks)) x.budget.done += j.eval_s;
     }

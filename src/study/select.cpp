@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 
 namespace em {
 namespace {
@@ -19,7 +21,7 @@ std::string run_names(const std::vector<StudyRun> &runs) {
 
 double study_run_work(const StudyRun &r, double eval_tokens) {
     const TrainConfig &t = r.train;
-    const double tokens = static_cast<double>(t.total_steps() * t.tokens_per_step());
+    const double tokens = static_cast<double>(t.steps_to_train() * t.tokens_per_step());
     return model_flops_per_token(t.model, t.seq_len, true) * tokens +
            static_cast<double>(t.checkpoint_plan().size()) * 2 *
                model_flops_per_token(t.model, t.seq_len, false) * eval_tokens;
@@ -54,8 +56,13 @@ Result<StudySelection> study_selection_parse(const std::string &runs, const std:
 Result<std::vector<StudyRun>> study_select(const std::vector<StudyRun> &runs,
                                            const StudySelection &sel, double eval_tokens) {
     std::vector<StudyRun> picked;
+    std::set<std::string> trunks;  // of the branches picked: picked too, so they train first
+    for (const auto &r : runs)
+        for (const auto &pat : sel.patterns)
+            if (fnmatch(pat.c_str(), r.name.c_str(), 0) == 0 && !r.trunk.empty())
+                trunks.insert(r.trunk);
     for (const auto &r : runs) {
-        bool match = sel.patterns.empty();
+        bool match = sel.patterns.empty() || trunks.count(r.name);
         for (const auto &pat : sel.patterns) match |= fnmatch(pat.c_str(), r.name.c_str(), 0) == 0;
         if (match) picked.push_back(r);
     }
@@ -67,30 +74,35 @@ Result<std::vector<StudyRun>> study_select(const std::vector<StudyRun> &runs,
                                  run_names(runs));
     }
     if (sel.count <= 1) return picked;
-    if (sel.count > static_cast<int64_t>(picked.size()))
-        return Status::error("--shard " + std::to_string(sel.index) + "/" +
-                             std::to_string(sel.count) + ": only " + std::to_string(picked.size()) +
-                             " runs to deal; use at most " + std::to_string(picked.size()) +
-                             " shards");
-    // Longest work first, each to the least loaded shard (ties: the lower shard, the plan order).
-    std::vector<size_t> order(picked.size());
-    std::vector<double> work(picked.size());
+    // The units dealt out: a run, or a trunk with its branches (which need its checkpoints).
+    std::vector<std::string> unit_of(picked.size());
+    std::vector<std::string> units;
+    std::map<std::string, double> work;
     for (size_t i = 0; i < picked.size(); ++i) {
-        order[i] = i;
-        work[i] = study_run_work(picked[i], eval_tokens);
+        unit_of[i] = picked[i].trunk.empty() ? picked[i].name : picked[i].trunk;
+        if (!work.count(unit_of[i])) units.push_back(unit_of[i]);
+        work[unit_of[i]] += study_run_work(picked[i], eval_tokens);
     }
+    if (sel.count > static_cast<int64_t>(units.size()))
+        return Status::error(
+            "--shard " + std::to_string(sel.index) + "/" + std::to_string(sel.count) + ": only " +
+            std::to_string(units.size()) +
+            (units.size() < picked.size() ? " trunks with their branches" : " runs") +
+            " to deal; use at most " + std::to_string(units.size()) + " shards");
+    // Longest work first, each to the least loaded shard (ties: the lower shard, the plan order).
+    std::vector<std::string> order = units;
     std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return work[a] > work[b]; });
+                     [&](const std::string &a, const std::string &b) { return work[a] > work[b]; });
     std::vector<double> load(static_cast<size_t>(sel.count), 0.0);
-    std::vector<bool> mine(picked.size(), false);
-    for (size_t i : order) {
+    std::set<std::string> mine;
+    for (const auto &u : order) {
         size_t s = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-        load[s] += work[i];
-        mine[i] = static_cast<int64_t>(s) == sel.index - 1;
+        load[s] += work[u];
+        if (static_cast<int64_t>(s) == sel.index - 1) mine.insert(u);
     }
     std::vector<StudyRun> out;
     for (size_t i = 0; i < picked.size(); ++i)
-        if (mine[i]) out.push_back(picked[i]);
+        if (mine.count(unit_of[i])) out.push_back(picked[i]);
     return out;
 }
 

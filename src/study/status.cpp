@@ -1,6 +1,7 @@
 // A study's state as text, from its files (and Slurm's view of its jobs); see status.h.
 #include "study/status.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/fileio.h"
@@ -38,8 +39,12 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
     std::map<std::string, std::string> task_of;
     std::vector<std::string> ids;
     for (const auto &s : subs) {
-        for (size_t i = 0; i < s.runs.size(); ++i)
-            task_of[s.runs[i]] = s.array + "_" + std::to_string(i);
+        for (size_t i = 0; i < s.runs.size(); ++i)  // a task's runs are comma-separated
+            for (size_t at = 0; at <= s.runs[i].size();) {
+                const size_t comma = std::min(s.runs[i].find(',', at), s.runs[i].size());
+                task_of[s.runs[i].substr(at, comma - at)] = s.array + "_" + std::to_string(i);
+                at = comma + 1;
+            }
         for (const auto *id : {&s.prepare, &s.array, &s.finish})
             if (!id->empty()) ids.push_back(*id);
     }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -130,10 +131,20 @@ Result<SubmitPlan> study_submit_plan(const StudyConfig &cfg, const std::string &
     for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size))
         if (!eval_run_complete(p, r)) todo.push_back(r);
     const double eval_tokens = static_cast<double>(study_eval_tokens_estimate(cfg, dir));
-    std::stable_sort(todo.begin(), todo.end(), [&](const StudyRun &a, const StudyRun &b) {
-        return study_run_work(a, eval_tokens) > study_run_work(b, eval_tokens);
-    });
-    for (const auto &r : todo) plan.runs.push_back(r.name);
+    // A task's unit: a run, or in a branched study a trunk with its branches (comma-separated; the
+    // branches need the trunk's checkpoints, so one task trains them in order).
+    std::vector<std::string> units;
+    std::map<std::string, std::string> names;
+    std::map<std::string, double> work;
+    for (const auto &r : todo) {
+        const std::string u = r.trunk.empty() ? r.name : r.trunk;
+        if (!names.count(u)) units.push_back(u);
+        names[u] += (names[u].empty() ? "" : ",") + r.name;
+        work[u] += study_run_work(r, eval_tokens);
+    }
+    std::stable_sort(units.begin(), units.end(),
+                     [&](const std::string &a, const std::string &b) { return work[a] > work[b]; });
+    for (const auto &u : units) plan.runs.push_back(names[u]);
 
     if (plan.prepare)
         plan.scripts.push_back(

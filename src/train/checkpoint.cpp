@@ -1,6 +1,7 @@
 // Checkpoint files; see checkpoint.h.
 #include "train/checkpoint.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -106,7 +107,8 @@ std::vector<int64_t> checkpoint_list(const std::string &run_dir) {
     return steps;
 }
 
-Status checkpoint_prune_state(const std::string &run_dir, int64_t keep) {
+Status checkpoint_prune_state(const std::string &run_dir, int64_t keep,
+                              const std::vector<int64_t> &keep_steps) {
     if (keep <= 0) return Status::ok();
     const std::vector<int64_t> steps = checkpoint_list(run_dir);
     if (static_cast<int64_t>(steps.size()) <= keep) return Status::ok();
@@ -118,7 +120,8 @@ Status checkpoint_prune_state(const std::string &run_dir, int64_t keep) {
         char tail[32];
         const std::string n = d.path().filename().string();
         if (std::sscanf(n.c_str(), "state_%lld.%31s", &s, tail) == 2 &&
-            std::string(tail) == "safetensors" && s < oldest_kept)
+            std::string(tail) == "safetensors" && s < oldest_kept &&
+            std::find(keep_steps.begin(), keep_steps.end(), s) == keep_steps.end())
             old.push_back(d.path());
     }
     for (const auto &path : old)

@@ -34,8 +34,10 @@ Status checkpoint_save(const std::string &run_dir, const Model &model, const Tra
 std::vector<int64_t> checkpoint_list(const std::string &run_dir);
 
 // Deletes the optimizer-state files of all but the `keep` latest checkpoints (0: keeps all). Only
-// a state file with a complete weights file of a later step is ever removed.
-Status checkpoint_prune_state(const std::string &run_dir, int64_t keep);
+// a state file with a complete weights file of a later step is ever removed, and never one of
+// keep_steps (where branches start).
+Status checkpoint_prune_state(const std::string &run_dir, int64_t keep,
+                              const std::vector<int64_t> &keep_steps = {});
 
 // Restores weights and state of `step`; the file's model config must equal the model's.
 Status checkpoint_load(const std::string &run_dir, int64_t step, Model &model, TrainState &state);

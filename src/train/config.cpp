@@ -19,6 +19,7 @@ Schedule TrainConfig::lr_schedule() const {
     s.warmup_steps =
         static_cast<int64_t>(std::llround(warmup_fraction * static_cast<double>(s.total_steps)));
     s.decay_fraction = decay_fraction;
+    s.decay_shape = decay_shape;
     return s;
 }
 
@@ -40,6 +41,7 @@ std::vector<int64_t> TrainConfig::checkpoint_plan() const {
         }
     }
     if (total >= 1) steps.insert(total);
+    if (!branch_from.empty()) steps.erase(steps.begin(), steps.upper_bound(branch_step));
     return {steps.begin(), steps.end()};
 }
 
@@ -72,6 +74,14 @@ Status train_config_validate(const TrainConfig &c) {
     if (c.threads < 0) return bad("threads must be >= 0");
     if (c.checkpoint_keep_state < 0)
         return bad("checkpoint.keep_state must be >= 0 (0 keeps every optimizer-state file)");
+    if (!c.branch_from.empty() && (c.branch_step < 1 || c.branch_step >= c.total_steps()))
+        return bad("train.branch_step " + std::to_string(c.branch_step) + " must lie in [1, " +
+                   std::to_string(c.total_steps() - 1) +
+                   "]: a branch starts from a checkpoint before its own last step");
+    if (c.branch_from.empty() && c.branch_step != 0)
+        return bad(
+            "train.branch_step is set but train.branch_from is not (name the run the "
+            "branch starts from)");
     return schedule_validate(c.lr_schedule());
 }
 
@@ -85,6 +95,9 @@ void train_keys_read(TomlReader &r, TrainConfig &c) {
     r.get("warmup_fraction", c.warmup_fraction);
     r.get("schedule", c.schedule);
     r.get("decay_fraction", c.decay_fraction);
+    r.get("decay_shape", c.decay_shape);
+    r.get("branch_from", c.branch_from);
+    r.get("branch_step", c.branch_step);
     r.get("beta1", c.adamw.beta1);
     r.get("beta2", c.adamw.beta2);
     r.get("eps", c.adamw.eps);
@@ -135,6 +148,7 @@ Result<TrainConfig> train_config_load(const std::string &path) {
         r.get("log", c.checkpoint_log);
         r.get("every", c.checkpoint_every);
         r.get("keep_state", c.checkpoint_keep_state);
+        r.get("keep_state_steps", c.checkpoint_keep_state_steps);
         EM_TRY(r.finish());
     }
     // Relative shard paths are relative to the config file.
@@ -142,13 +156,15 @@ Result<TrainConfig> train_config_load(const std::string &path) {
     for (auto *list : {&c.train_shards, &c.val_shards})
         for (auto &p : *list)
             if (!p.empty() && p[0] != '/') p = (base / p).lexically_normal().string();
-    if (!c.out_dir.empty() && c.out_dir[0] != '/')
-        c.out_dir = (base / c.out_dir).lexically_normal().string();
+    for (auto *p : {&c.out_dir, &c.branch_from})
+        if (!p->empty() && (*p)[0] != '/') *p = (base / *p).lexically_normal().string();
     EM_TRY(train_config_validate(c).with_context(path));
     return c;
 }
 
-nlohmann::json train_config_to_json(const TrainConfig &c) {
+namespace {
+
+nlohmann::json json_common(const TrainConfig &c) {
     return {{"out_dir", c.out_dir},
             {"seed", c.seed},
             {"data_seed", c.data_seed},
@@ -180,6 +196,21 @@ nlohmann::json train_config_to_json(const TrainConfig &c) {
               {"log", c.checkpoint_log},
               {"every", c.checkpoint_every},
               {"keep_state", c.checkpoint_keep_state}}}};
+}
+
+}  // namespace
+
+nlohmann::json train_config_to_json(const TrainConfig &c) {
+    nlohmann::json j = json_common(c);
+    // Keys with their defaults are left out, so configs that do not use them read as before.
+    if (c.decay_shape != "linear") j["train"]["decay_shape"] = c.decay_shape;
+    if (!c.branch_from.empty()) {
+        j["train"]["branch_from"] = c.branch_from;
+        j["train"]["branch_step"] = c.branch_step;
+    }
+    if (!c.checkpoint_keep_state_steps.empty())
+        j["checkpoint"]["keep_state_steps"] = c.checkpoint_keep_state_steps;
+    return j;
 }
 
 std::string train_config_to_toml(const TrainConfig &c) {

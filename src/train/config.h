@@ -36,6 +36,12 @@ struct TrainConfig {
     double warmup_fraction = 0.02;  // of the run's steps
     std::string schedule = "cosine";
     double decay_fraction = 0.2;
+    std::string decay_shape = "linear";  // wsd: linear | sqrt
+    // A branch: a fresh run starts from another run's checkpoint (its weights, optimizer state,
+    // step and data position) at branch_step instead of from initialization, and trains on to
+    // its own budget with its own schedule (for a cool-down branched off a warmup-stable trunk).
+    std::string branch_from;  // the other run's directory; empty: not a branch
+    int64_t branch_step = 0;
     AdamWConfig adamw;
     double grad_clip = 1.0;  // 0 disables clipping
 
@@ -49,6 +55,8 @@ struct TrainConfig {
     int64_t checkpoint_every = 0;  // a regular interval (0: none)
     // Optimizer-state files kept: the latest this many (0: all). Weights are always kept.
     int64_t checkpoint_keep_state = 2;
+    // Steps whose optimizer state is kept whatever keep_state says (where branches start).
+    std::vector<int64_t> checkpoint_keep_state_steps;
     // The last step is always checkpointed.
 
     int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
@@ -56,9 +64,14 @@ struct TrainConfig {
         int64_t tps = tokens_per_step();
         return tps > 0 ? (tokens + tps - 1) / tps : 0;
     }
+    // The steps this run trains itself: all, or for a branch those after its branch point.
+    int64_t steps_to_train() const {
+        return total_steps() - (branch_from.empty() ? 0 : branch_step);
+    }
     Schedule lr_schedule() const;
-    std::vector<int64_t> checkpoint_plan()
-        const;  // sorted step numbers (1-based: after step k updates)
+    // The checkpoints this run writes: sorted step numbers (1-based: after step k updates); for a
+    // branch only those after its branch point.
+    std::vector<int64_t> checkpoint_plan() const;
 };
 
 Result<TrainConfig> train_config_load(const std::string &path);

@@ -100,7 +100,10 @@ namespace {
 // with `cfg` on everything that shapes the trajectory (seeds, model, optimizer and schedule,
 // validation windows, checkpoint plan) and names the first difference. Keys the stored file
 // lacks (written by an older version) are not compared; paths, threads and logging may differ.
-Status check_resume_recipe(const std::string &path, const TrainConfig &cfg) {
+//
+// A branch's start is checked the same way against the run it branches from: the same seeds,
+// model, batch and optimizer; its budget, schedule, checkpoints and logging are its own.
+Status check_recipe(const std::string &path, const TrainConfig &cfg, bool branch) {
     if (!file_exists(path)) return Status::ok();
     EM_ASSIGN_OR_RETURN(std::string text, file_read(path));
     nlohmann::json stored;
@@ -114,6 +117,11 @@ Status check_resume_recipe(const std::string &path, const TrainConfig &cfg) {
     auto differs = [&](const std::string &name, const nlohmann::json &a,
                        const nlohmann::json &b) -> Status {
         if (a == b) return Status::ok();
+        if (branch)
+            return Status::error(cfg.out_dir + ": a branch must share " + name +
+                                 " with the run it starts from, but " + path + " has " + a.dump() +
+                                 " and the branch " + b.dump() +
+                                 " (train.branch_from names the wrong run?)");
         return Status::error(path + ": the run was started with " + name + " = " + a.dump() +
                              " but the config now gives " + b.dump() +
                              "; restore the config that started the run, or delete " + cfg.out_dir +
@@ -121,8 +129,23 @@ Status check_resume_recipe(const std::string &path, const TrainConfig &cfg) {
     };
     for (const char *k : {"seed", "data_seed"})
         if (stored.contains(k)) EM_TRY(differs(k, stored[k], now[k]));
-    const std::pair<const char *, std::vector<std::string>> sections[] = {
-        {"model", {}}, {"train", {"log_every", "val_every"}}, {"checkpoint", {"keep_state"}}};
+    const std::vector<std::pair<const char *, std::vector<std::string>>> sections =
+        branch
+            ? std::vector<std::pair<const char *, std::vector<std::string>>>{{"model", {}},
+                                                                             {"train",
+                                                                              {"log_every",
+                                                                               "val_every",
+                                                                               "tokens", "schedule",
+                                                                               "decay_fraction",
+                                                                               "decay_shape",
+                                                                               "warmup_fraction",
+                                                                               "min_lr_ratio",
+                                                                               "branch_from",
+                                                                               "branch_step"}}}
+            : std::vector<std::pair<const char *, std::vector<std::string>>>{
+                  {"model", {}},
+                  {"train", {"log_every", "val_every"}},
+                  {"checkpoint", {"keep_state"}}};
     for (const auto &[section, skip] : sections) {
         if (!stored.contains(section) || !stored[section].is_object()) continue;
         for (const auto &[k, v] : stored[section].items()) {
@@ -191,7 +214,7 @@ Status run_open(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
                              "or choose another out_dir)");
     run.resumed_from_none = have.empty();
     if (!have.empty()) {
-        EM_TRY(check_resume_recipe(dir + "/config.json", cfg));
+        EM_TRY(check_recipe(dir + "/config.json", cfg, false));
         int64_t last = have.back();
         Status s = checkpoint_load(dir, last, model, run.st);
         if (!s.is_ok())
@@ -200,6 +223,25 @@ Status run_open(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
                                   " to resume from the checkpoint before it)");
         EM_TRY(metrics_truncate(metrics, run.st.step));
         std::fprintf(stderr, "resuming %s at step %lld\n", dir.c_str(),
+                     static_cast<long long>(run.st.step));
+    } else if (!cfg.branch_from.empty()) {
+        // A branch's first start: the other run's checkpoint, as if resuming that run.
+        const std::string &from = cfg.branch_from;
+        if (!file_exists(checkpoint_weights_path(from, cfg.branch_step)) ||
+            !file_exists(checkpoint_state_path(from, cfg.branch_step)))
+            return Status::error(
+                dir + ": the branch starts from step " + std::to_string(cfg.branch_step) + " of " +
+                from +
+                ", which has no checkpoint with optimizer state there (train that run to "
+                "step " +
+                std::to_string(cfg.branch_step) +
+                " first, with the step in checkpoint.steps and checkpoint.keep_state_steps)");
+        EM_TRY(check_recipe(from + "/config.json", cfg, true));
+        EM_TRY(checkpoint_load(from, cfg.branch_step, model, run.st)
+                   .with_context("starting the branch " + dir));
+        if (file_exists(metrics)) EM_TRY(file_write_atomic(metrics, ""));
+        EM_TRY(file_write_atomic(dir + "/config.json", train_config_to_json(cfg).dump(2) + "\n"));
+        std::fprintf(stderr, "branching %s from %s at step %lld\n", dir.c_str(), from.c_str(),
                      static_cast<long long>(run.st.step));
     } else {
         model.init(cfg.seed);
@@ -321,7 +363,9 @@ Status train_loop(const TrainConfig &cfg, const TrainOptions &opts, Run &run) {
         written = file_append_line(metrics, j.dump());
         if (written.is_ok() && ckpt) {
             written = checkpoint_save(dir, model, st, config_json, p.val_loss);
-            if (written.is_ok()) written = checkpoint_prune_state(dir, cfg.checkpoint_keep_state);
+            if (written.is_ok())
+                written = checkpoint_prune_state(dir, cfg.checkpoint_keep_state,
+                                                 cfg.checkpoint_keep_state_steps);
         }
         if (K == 1) EM_TRY(written);
         p.checkpoint = ckpt;
