@@ -5,5 +5,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh emergence   # the program alone: the study needs no tests or benchmarks
 exec build/emergence study "$@"
