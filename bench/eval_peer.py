@@ -15,8 +15,24 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+
+def threads_arg():
+    """--threads from the command line, read before torch is imported (default 1)."""
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# Every thread pool pinned before torch starts them: intra-op (OpenMP) and OpenBLAS's own, which
+# torch's matrix products use in Debian's build; inter-op below.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = threads_arg()
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 from llama_reference import read_safetensors  # noqa: E402
@@ -106,6 +122,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
     w, meta = read_safetensors(a.weights)
     cfg = json.loads(meta["emergence.model_config"])
     model = Model(w, cfg)
