@@ -2,14 +2,17 @@
 // PyTorch test oracle can run.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace em::testing {
 
@@ -24,6 +27,17 @@ inline bool torch_available() {
 // A new empty folder under the system's temporary directory, named by `name` and this process,
 // emptied first if an earlier run of the same test left it. It stays after the test, for a look
 // at what a failing test wrote; TempDir removes its folder.
+// Runs a shell command: its exit status (-1 if it did not exit) and what it printed on stdout
+// (redirect in the command what else to capture, e.g. "2>&1 >/dev/null" for stderr alone).
+inline std::pair<int, std::string> run_captured(const std::string &cmd) {
+    FILE *p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (p && fgets(buf, sizeof buf, p)) out += buf;
+    const int st = p ? pclose(p) : -1;
+    return {st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
 inline std::string temp_dir(const std::string &name) {
     auto d = std::filesystem::temp_directory_path() /
              ("emergence_" + name + "_" + std::to_string(::getpid()));

@@ -80,14 +80,8 @@ TEST(BranchedStudy, PlansTrunksFirstAndBranchesAtTheirDecay) {
 }
 
 std::pair<int, std::string> study(const std::string &dir, const std::string &out) {
-    std::string cmd =
-        std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + out + " 2>&1 >/dev/null";
-    FILE *p = popen(cmd.c_str(), "r");
-    std::string text;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) text += buf;
-    const int st = pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
+    return testing::run_captured(std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " +
+                                 out + " 2>&1 >/dev/null");
 }
 
 TEST(BranchedStudy, RunTwiceGivesTheSamePointsTable) {

@@ -53,13 +53,8 @@ pid_t spawn_study(const std::string &dir, const char *arg1 = nullptr, const char
 
 // Runs the study to its end with what it prints on stderr captured: (exit status, output).
 std::pair<int, std::string> run_study_captured(const std::string &dir) {
-    std::string cmd = std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " + dir +
-                      "/out 2>&1 >/dev/null";
-    FILE *p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    return {WEXITSTATUS(pclose(p)), out};
+    return testing::run_captured(std::string(EM_BINARY) + " study " + dir + "/study.toml --dir " +
+                                 dir + "/out 2>&1 >/dev/null");
 }
 
 int wait_exit(pid_t pid) {

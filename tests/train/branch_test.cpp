@@ -37,15 +37,10 @@ std::string config(const std::string &dir, int64_t steps, const std::string &tra
 }
 
 int run(const std::string &cfg, bool resume = false, std::string *err = nullptr) {
-    std::string cmd = std::string(EM_BINARY) + " train --config " + cfg +
-                      (resume ? " --resume" : "") + " 2>&1 >/dev/null";
-    FILE *p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    const int st = pclose(p);
+    auto [rc, out] = testing::run_captured(std::string(EM_BINARY) + " train --config " + cfg +
+                                           (resume ? " --resume" : "") + " 2>&1 >/dev/null");
     if (err) *err = out;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 // A trunk of 100 steps (decaying over its last 20) that keeps its optimizer state at steps 40 and
