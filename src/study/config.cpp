@@ -24,6 +24,24 @@ bool is_plain_name(const std::string &s) {
     return true;
 }
 
+// A `seeds` key, given at `where`: a non-empty list of distinct integers >= 1.
+Status check_seeds(const std::vector<int64_t> &seeds, const std::string &where) {
+    if (seeds.empty())
+        return Status::error(where +
+                             ": seeds is empty; list the replicate seeds (seeds = [1, 2, 3]) or "
+                             "remove the key for one run per size and budget");
+    for (size_t i = 0; i < seeds.size(); ++i) {
+        if (seeds[i] < 1)
+            return Status::error(where + ": seeds lists " + std::to_string(seeds[i]) +
+                                 "; replicate seeds must be integers >= 1");
+        for (size_t j = 0; j < i; ++j)
+            if (seeds[j] == seeds[i])
+                return Status::error(where + ": seeds lists " + std::to_string(seeds[i]) +
+                                     " twice; list each replicate seed once");
+    }
+    return Status::ok();
+}
+
 Status read_model_keys(TomlReader &r, ModelConfig &m) {
     r.get("d_model", m.d_model);
     r.get("n_layers", m.n_layers);
@@ -97,12 +115,14 @@ Result<StudyConfig> study_config_load(const std::string &path) {
     TomlReader top(root, path, kDocs);
     top.get("name", c.name);
     top.get("seed", seed);
+    top.get("seeds", c.seeds);
     top.get("threads", c.threads);
     for (const char *k : {"corpus", "tokenizer", "tasks", "train", "model", "checkpoint",
                           "analysis", "size", "parallel"})
         top.known(k);
     EM_TRY(top.finish());
     c.seed = static_cast<uint64_t>(seed);
+    if (root.get("seeds")) EM_TRY(check_seeds(c.seeds, path));
     auto table = [&](const char *k) -> const toml::table * {
         const toml::node *n = root.get(k);
         return n ? n->as_table() : nullptr;
@@ -244,6 +264,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         r.get("name", s.name);
         r.get("lr", s.lr);
         r.get("budgets", s.budgets);
+        r.get("seeds", s.seeds);
         r.get("params", s.target_params);
         int64_t head_dim = 32, aspect = 64;
         r.get("head_dim", head_dim);
@@ -257,6 +278,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
             return Status::error(where + ": size name '" + s.name +
                                  "' must use only letters, digits, '_', '.' and '-' (it names "
                                  "run directories)");
+        if (st->get("seeds")) EM_TRY(check_seeds(s.seeds, where));
         if (st->get("lr") && !(s.lr > 0))
             return Status::error(where + ": lr must be > 0 (or leave it out for the study's rule)");
         if (s.target_params > 0) {
@@ -280,6 +302,7 @@ Result<StudyConfig> study_config_load(const std::string &path) {
         }
         if (s.model.n_kv_heads <= 0) s.model.n_kv_heads = s.model.n_heads;
         if (s.budgets.empty()) s.budgets = c.budgets;
+        if (!st->get("seeds")) s.seeds = c.seeds;
         if (s.budgets.empty())
             return Status::error(where +
                                  ": no token budgets (set [train] budgets or this size's budgets)");
@@ -378,6 +401,42 @@ void branch_off_trunk(std::vector<StudyRun> &runs, size_t first) {
     }
 }
 
+// The run of size `s` at `budget` trained from `seed` (initialization and data order).
+StudyRun plan_run(const StudyConfig &c, const StudySize &s, int64_t budget, uint64_t seed,
+                  const std::string &dir, int64_t vocab_size) {
+    StudyRun r;
+    r.size = s.name;
+    r.name = s.name + "-" + study_format_count(budget) + (c.branched ? "-wsd" : "") +
+             (s.seeds.empty() ? "" : "-s" + std::to_string(seed));
+    TrainConfig t = c.train;
+    t.model = s.model;
+    t.model.vocab_size = vocab_size;
+    t.model.max_seq = t.seq_len;
+    t.tokens = budget;
+    if (s.lr > 0)
+        t.lr = s.lr;
+    else if (c.lr_rule == "inverse_width")
+        t.lr = c.train.lr * static_cast<double>(c.lr_rule_width) /
+               static_cast<double>(s.model.d_model);
+    t.seed = seed;
+    t.data_seed = seed;  // the runs of one seed read the same windows in the same order
+    t.threads = c.threads;
+    t.out_dir = dir + "/runs/" + r.name;
+    t.train_shards = {dir + "/shards"};
+    t.val_shards = {dir + "/shards"};
+    t.log_every = 1000000;
+    int64_t steps = t.total_steps();
+    const double every = c.checkpoint_every_tokens > 0
+                             ? static_cast<double>(c.checkpoint_every_tokens) /
+                                   static_cast<double>(t.tokens_per_step())
+                             : c.checkpoint_every_fraction * static_cast<double>(steps);
+    t.checkpoint_every = std::max<int64_t>(1, static_cast<int64_t>(std::llround(every)));
+    t.checkpoint_log = c.checkpoint_log;
+    r.train = t;
+    r.params = model_param_counts(t.model).non_embedding;
+    return r;
+}
+
 }  // namespace
 
 std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &dir,
@@ -390,40 +449,16 @@ std::vector<StudyRun> study_plan_runs(const StudyConfig &c, const std::string &d
             std::sort(budgets.begin(), budgets.end());
             std::rotate(budgets.rbegin(), budgets.rbegin() + 1, budgets.rend());
         }
-        const size_t first = runs.size();
-        for (int64_t budget : budgets) {
-            StudyRun r;
-            r.size = s.name;
-            r.name = s.name + "-" + study_format_count(budget) + (c.branched ? "-wsd" : "");
-            TrainConfig t = c.train;
-            t.model = s.model;
-            t.model.vocab_size = vocab_size;
-            t.model.max_seq = t.seq_len;
-            t.tokens = budget;
-            if (s.lr > 0)
-                t.lr = s.lr;
-            else if (c.lr_rule == "inverse_width")
-                t.lr = c.train.lr * static_cast<double>(c.lr_rule_width) /
-                       static_cast<double>(s.model.d_model);
-            t.seed = c.seed;
-            t.data_seed = c.seed;  // one data order for every run of the study
-            t.threads = c.threads;
-            t.out_dir = dir + "/runs/" + r.name;
-            t.train_shards = {dir + "/shards"};
-            t.val_shards = {dir + "/shards"};
-            t.log_every = 1000000;
-            int64_t steps = t.total_steps();
-            const double every = c.checkpoint_every_tokens > 0
-                                     ? static_cast<double>(c.checkpoint_every_tokens) /
-                                           static_cast<double>(t.tokens_per_step())
-                                     : c.checkpoint_every_fraction * static_cast<double>(steps);
-            t.checkpoint_every = std::max<int64_t>(1, static_cast<int64_t>(std::llround(every)));
-            t.checkpoint_log = c.checkpoint_log;
-            r.train = t;
-            r.params = model_param_counts(t.model).non_embedding;
-            runs.push_back(r);
+        // Without a seeds key a size has one replicate, with the study's seed and no name suffix,
+        // so that studies from before replicate seeds keep their run names.
+        std::vector<uint64_t> seeds = {c.seed};
+        if (!s.seeds.empty()) seeds.assign(s.seeds.begin(), s.seeds.end());
+        for (uint64_t seed : seeds) {
+            const size_t first = runs.size();
+            for (int64_t budget : budgets)
+                runs.push_back(plan_run(c, s, budget, seed, dir, vocab_size));
+            if (c.branched && runs.size() > first + 1) branch_off_trunk(runs, first);
         }
-        if (c.branched && runs.size() > first + 1) branch_off_trunk(runs, first);
     }
     return runs;
 }

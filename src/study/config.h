@@ -19,13 +19,19 @@ struct StudySize {
     ModelConfig model;  // vocab_size and max_seq are filled from the tokenizer and seq_len
     double lr = 0;      // 0: the study's lr
     std::vector<int64_t> budgets;  // token budgets; empty: the study's
-    int64_t target_params = 0;     // when > 0 the shape came from the shape rule
+    // Replicate seeds, this size's or the study's; empty (no `seeds` key anywhere): one run per
+    // budget with the study's seed, its name without a seed suffix.
+    std::vector<int64_t> seeds;
+    int64_t target_params = 0;  // when > 0 the shape came from the shape rule
 };
 
 struct StudyConfig {
     std::string path;  // the config file
     std::string name = "study";
-    uint64_t seed = 1;
+    uint64_t seed = 1;  // the suite, corpus, tokenizer; and every run's, unless it has seeds
+    // Replicate seeds for every size without its own: each gives a replicate of each run that
+    // differs only in initialization and data order (train.seed = train.data_seed = the seed).
+    std::vector<int64_t> seeds;
     int64_t threads = 0;
 
     // corpus
@@ -51,9 +57,10 @@ struct StudyConfig {
         train;  // batch_size, seq_len, lr, schedule, AdamW, val_windows; model/tokens unused
     std::vector<int64_t> budgets;
     std::vector<StudySize> sizes;
-    // schedule = "wsd-branch": per size one warmup-stable-decay trunk to the largest budget, and
-    // for each smaller budget a branch from the trunk's checkpoint at (1 - decay_fraction) of that
-    // budget, decaying over the rest (train.schedule is then "wsd" for every run).
+    // schedule = "wsd-branch": per size and seed one warmup-stable-decay trunk to the largest
+    // budget, and for each smaller budget a branch from the trunk's checkpoint at
+    // (1 - decay_fraction) of that budget, decaying over the rest (train.schedule is then "wsd"
+    // for every run).
     bool branched = false;
     // Learning rate of a size without its own lr: "constant" (train.lr for every size) or
     // "inverse_width" (train.lr * lr_rule_width / d_model, larger models lower).
@@ -73,9 +80,13 @@ struct StudyConfig {
 
 // One planned training run.
 struct StudyRun {
-    std::string name;  // "<size>-<tokens>", e.g. "s2-8M"; "-wsd" follows in a branched study
+    // "<size>-<tokens>", e.g. "s2-8M"; "-wsd" follows in a branched study, then "-s<seed>" for a
+    // size with replicate seeds ("s2-8M-wsd-s3")
+    std::string name;
     std::string size;
-    std::string trunk;  // a branch: the run it starts from; empty: trained from initialization
+    // A branch: the run it starts from, the trunk of its size and seed; empty: trained from
+    // initialization
+    std::string trunk;
     TrainConfig train;
     int64_t params = 0;  // non-embedding
 };

@@ -86,10 +86,10 @@ struct PlanTotals {
     double all_s = 0, left_s = 0, flops = 0;
 };
 
-// One run's line of the plan, its cost added to `sum`: what is left counts the checkpoints and
-// evaluations already on disk.
-std::string plan_run_row(const StudyRun &r, const Throughput &th, double eval_tokens,
-                         const StudyPaths &p, PlanTotals &sum) {
+// One run's line of the plan, its name padded to `name_width`, its cost added to `sum`: what is
+// left counts the checkpoints and evaluations already on disk.
+std::string plan_run_row(const StudyRun &r, int name_width, const Throughput &th,
+                         double eval_tokens, const StudyPaths &p, PlanTotals &sum) {
     const double tokens = static_cast<double>(r.train.steps_to_train() * r.train.tokens_per_step());
     const double flops = model_flops_per_token(r.train.model, r.train.seq_len, true) * tokens;
     const std::vector<int64_t> plan = r.train.checkpoint_plan();
@@ -116,8 +116,8 @@ std::string plan_run_row(const StudyRun &r, const Throughput &th, double eval_to
         state += trained >= 1 ? "  (trained)" : "  (partly trained)";
     char buf[256];
     std::snprintf(buf, sizeof buf,
-                  "  %-16s %7lld x %-6lld %11lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n",
-                  r.name.c_str(), static_cast<long long>(r.train.model.d_model),
+                  "  %-*s %7lld x %-6lld %11lld %12lld %6lld %6lld %13.3f %12.0f %9s %9s%s\n",
+                  name_width, r.name.c_str(), static_cast<long long>(r.train.model.d_model),
                   static_cast<long long>(r.train.model.n_layers), static_cast<long long>(r.params),
                   static_cast<long long>(r.train.tokens),
                   static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
@@ -239,15 +239,21 @@ Result<std::string> study_plan(const StudyConfig &cfg, const std::string &dir,
                   cfg.name.c_str(), which.c_str(), parallel_threads(),
                   parallel_threads() == 1 ? "" : "s", static_cast<long long>(vocab));
     out += buf;
-    out +=
-        "  run              d_model x layers   params(N)    tokens(D)  steps  ckpts   train TFLOP  "
-        "train tok/s     train      eval\n";
+    // The name column fits the longest name (replicate seeds and branches lengthen them).
+    int name_width = 16;
+    for (const auto &r : runs) name_width = std::max(name_width, static_cast<int>(r.name.size()));
+    std::snprintf(buf, sizeof buf,
+                  "  %-*s d_model x layers   params(N)    tokens(D)  steps  ckpts   train TFLOP  "
+                  "train tok/s     train      eval\n",
+                  name_width, "run");
+    out += buf;
     std::map<std::string, Throughput> measured;
     PlanTotals sum;
     double tokens = 0, cosine_tokens = 0, train_s = 0, cosine_s = 0;
     for (const auto &r : runs) {
         if (!measured.count(r.size)) measured[r.size] = plan_measure_throughput(r.train);
-        out += plan_run_row(r, measured[r.size], static_cast<double>(eval_tokens), p, sum);
+        out +=
+            plan_run_row(r, name_width, measured[r.size], static_cast<double>(eval_tokens), p, sum);
         const double step_tokens = static_cast<double>(r.train.tokens_per_step());
         tokens += static_cast<double>(r.train.steps_to_train()) * step_tokens;
         cosine_tokens += static_cast<double>(r.train.total_steps()) * step_tokens;

@@ -59,13 +59,20 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
         out += buf;
         stage_s += s.seconds;
     }
-    out +=
-        "runs:\n  run             params      tokens   steps        checkpoints evaluated  "
-        "val loss       time  state     slurm\n";
+    const std::vector<StudyRun> runs = study_plan_runs(cfg, dir, cfg.vocab_size);
+    // The name column fits the longest name (replicate seeds and branches lengthen them).
+    int name_width = 14;
+    for (const auto &r : runs) name_width = std::max(name_width, static_cast<int>(r.name.size()));
+    char head[200];
+    std::snprintf(head, sizeof head,
+                  "runs:\n  %-*s  params      tokens   steps        checkpoints evaluated  "
+                  "val loss       time  state     slurm\n",
+                  name_width, "run");
+    out += head;
     std::map<std::string, int> counts;
     // A study started by an older build has its runs' history in the ledger only.
     const auto old = ledger_runs_before_records(p);
-    for (const auto &r : study_plan_runs(cfg, dir, cfg.vocab_size)) {
+    for (const auto &r : runs) {
         EM_ASSIGN_OR_RETURN(auto rec, run_record_read(p, r.name));
         RunRecord rr;
         int64_t evaluated = 0;
@@ -94,8 +101,8 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
         const std::string loss_s = loss >= 0 ? std::to_string(loss).substr(0, 5) : "-";
         char buf[260];
         std::snprintf(buf, sizeof buf,
-                      "  %-14s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %-8s  %s\n",
-                      r.name.c_str(), static_cast<long long>(r.params),
+                      "  %-*s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %-8s  %s\n",
+                      name_width, r.name.c_str(), static_cast<long long>(r.params),
                       static_cast<long long>(r.train.tokens), static_cast<long long>(rr.steps_done),
                       static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
                       static_cast<long long>(evaluated), loss_s.c_str(),
