@@ -67,6 +67,57 @@ SeriesExtrapolation series_extrapolation(const ExtrapolationResult &e,
     return x;
 }
 
+// Run residuals at matched loss from the loss axis's monotone fit: the spread between replicate
+// seeds of one (size, budget) and between sizes (result.h, SeedSpread).
+SeedSpread seed_spread(const CollapseResult &col, const CollapseInput &in) {
+    SeedSpread out;
+    const CollapseAxis *axis = nullptr;
+    for (const auto &a : col.axes)
+        if (a.axis == "loss") axis = &a;
+    if (!axis || in.run.size() != in.loss.size() || axis->fit.fitted.size() != in.loss.size())
+        return out;
+    out.size_p = axis->size_test.p;
+    std::map<int32_t, std::pair<double, double>> run_sum;  // run -> (sum, count)
+    std::map<int32_t, std::pair<double, double>> run_key;  // run -> (params, tokens)
+    for (size_t i = 0; i < in.loss.size(); ++i) {
+        auto &rs = run_sum[in.run[i]];
+        rs.first += in.value[i] - axis->fit.fitted[i], rs.second += 1;
+        run_key[in.run[i]] = {in.params[i], in.tokens[i]};
+    }
+    std::map<std::pair<double, double>, std::vector<double>> cell;  // (params, tokens) -> run means
+    std::map<double, std::vector<double>> by_size;
+    for (const auto &[run, rs] : run_sum) {
+        double m = rs.first / rs.second;
+        cell[run_key[run]].push_back(m);
+        by_size[run_key[run].first].push_back(m);
+    }
+    double ss = 0, df = 0;
+    for (const auto &[key, means] : cell) {
+        if (means.size() < 2) continue;
+        ++out.replicate_groups;
+        double mean = 0;
+        for (double m : means) mean += m;
+        mean /= static_cast<double>(means.size());
+        for (double m : means) ss += (m - mean) * (m - mean);
+        df += static_cast<double>(means.size()) - 1;
+    }
+    if (df > 0) out.seed_sd = std::sqrt(ss / df);
+    if (by_size.size() >= 2) {
+        std::vector<double> size_means;
+        for (const auto &[params, means] : by_size) {
+            double m = 0;
+            for (double v : means) m += v;
+            size_means.push_back(m / static_cast<double>(means.size()));
+        }
+        double grand = 0, var = 0;
+        for (double m : size_means) grand += m;
+        grand /= static_cast<double>(size_means.size());
+        for (double m : size_means) var += (m - grand) * (m - grand);
+        out.size_sd = std::sqrt(var / static_cast<double>(size_means.size() - 1));
+    }
+    return out;
+}
+
 struct Series {
     std::vector<const Point *> pts;
     SeriesResult out;
@@ -86,9 +137,17 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     bool counts = info.proportion && !std::isnan(baseline);
     CollapseInput ci;
     ci.sign = d.sign;
+    d.perfect = info.perfect;
     std::set<std::string> runs;
     std::map<std::string, int32_t> run_index;
+    std::map<double, int32_t> size_index;
+    for (const Point *p : s.pts) size_index.emplace(p->params, 0);
+    for (auto &[params, id] : size_index) {
+        id = static_cast<int32_t>(d.size_params.size());
+        d.size_params.push_back(params);
+    }
     for (const Point *p : s.pts) {
+        d.size.push_back(size_index[p->params]);
         d.run.push_back(
             run_index.emplace(p->run, static_cast<int32_t>(run_index.size())).first->second);
         ci.run.push_back(d.run.back());
@@ -135,6 +194,11 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     if (has_threshold && std::isfinite(t.eta))
         r.threshold = ThresholdLoss{t.eta, t.eta_ci_low, t.eta_ci_high};
     r.eta = {t.eta, t.eta_ci_low, t.eta_ci_high, t.bootstrap_done, t.bootstrap_unit};
+    r.families = t.families;
+    r.gain = {t.gain_at_window_bottom, t.gain_ci_low, t.gain_ci_high, t.gain_share};
+    r.sizes = {t.sizes, t.shared_lr, t.shared_p, t.shared_df, t.qualifier};
+    r.stability = t.stability;
+    r.seed_spread = seed_spread(col, ci);
     r.threshold_model = model_fit(t.threshold, t.aic_threshold, t.bic_threshold);
     r.smooth_model = model_fit(t.smooth, t.aic_smooth, t.bic_smooth);
     r.flat_model = model_fit(t.flat, t.aic_flat, t.bic_flat);
@@ -387,21 +451,39 @@ std::string analysis_summary_format(const AnalysisResult &a) {
         const CollapseAxisResult *x = r.collapse_axis(axis);
         return x ? f(x->r2) : std::string("-");
     };
+    auto g = [](double v) {
+        return std::isfinite(v) ? fmt::format("{:.3g}", v) : std::string("-");
+    };
     size_t w = 4;
     for (const auto &r : a.results) w = std::max(w, r.task.size() + r.metric.size() + 1);
-    std::string s =
-        fmt::format("{:<{}}  {:>6}  {:<18}  {:<22}  {:>8}  {:>8}  {:>7}  {:>7}  {:>7}\n",
-                    "task/metric", w, "points", "verdict", "eta [95% interval]", "spearman",
-                    "pearson", "R2 loss", "R2 comp", "R2 par");
+    const char *row =
+        "{:<{}}  {:>6}  {:<18}  {:<14}  {:<22}  {:<24}  {:>6}  {:>6}  {:>8}  {:>7}  {:>7}\n";
+    std::string s = fmt::format(fmt::runtime(row), "task/metric", w, "points", "verdict",
+                                "threshold", "eta [95% interval]", "gain [95% interval]", "sizes",
+                                "stable", "spearman", "R2 loss", "R2 comp");
     for (const auto &r : a.results) {
         std::string eta = "-";
         if (r.threshold)
             eta = fmt::format("{} [{}, {}]", f(r.threshold->loss), f(r.threshold->ci_low),
                               f(r.threshold->ci_high));
-        s += fmt::format("{:<{}}  {:>6}  {:<18}  {:<22}  {:>8}  {:>8}  {:>7}  {:>7}  {:>7}\n",
-                         r.task + "/" + r.metric, w, r.n_points, r.verdict, eta, f(r.spearman),
-                         f(r.pearson), r2(r, "loss"), r2(r, "log_compute"), r2(r, "log_params"));
+        std::string gain = r.verdict == "never_above_chance"
+                               ? "-"
+                               : fmt::format("{} [{}, {}]", g(r.gain.estimate), g(r.gain.ci_low),
+                                             g(r.gain.ci_high));
+        int rising = 0, reaching = 0;
+        for (const SizeEta &e : r.sizes.per_size) rising += e.rises, reaching += e.reaches;
+        std::string sizes =
+            r.sizes.per_size.empty() ? "-" : fmt::format("{}/{}", rising, r.sizes.per_size.size());
+        std::string stable = r.stability.refits > 0
+                                 ? fmt::format("{:.0f}%{}", 100 * r.stability.verdict_kept,
+                                               r.stability.fragile ? "!" : "")
+                                 : "-";
+        s += fmt::format(fmt::runtime(row), r.task + "/" + r.metric, w, r.n_points, r.verdict,
+                         r.sizes.qualifier.empty() ? "-" : r.sizes.qualifier, eta, gain, sizes,
+                         stable, f(r.spearman), r2(r, "loss"), r2(r, "log_compute"));
     }
+    s += "sizes: sizes that rise below eta / sizes; stable: share of leave-one-run-out refits that "
+         "keep the verdict (! below the fragile mark)\n";
     const ScalingLaw &law = a.scaling_law.fit;
     if (law.ok)
         s += fmt::format(

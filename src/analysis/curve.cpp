@@ -48,20 +48,73 @@ Totals totals_of(const CurveStats &s) {
     return t;
 }
 
-// Maximizes the likelihood over amplitude (and plateau) at a fixed onset and exponent.
-// log(onset - loss) of the groups below the onset; a grid row shares them across exponents.
-void onset_logs(const CurveStats &s, double onset, std::vector<double> &lg) {
-    size_t m =
-        static_cast<size_t>(std::lower_bound(s.loss.begin(), s.loss.end(), onset) - s.loss.begin());
-    lg.resize(m);
-    for (size_t g = 0; g < m; ++g) lg[g] = std::log(onset - s.loss[g]);
+// The rise's shape x(d) of a family at shape parameter `theta` (p, t or h), for the groups below
+// the onset: `d` holds onset - loss and `lg` its logarithm (power only).
+void basis_fill(CurveFamily f, double theta, const std::vector<double> &d,
+                const std::vector<double> &lg, std::vector<double> &x) {
+    const size_t m = d.size();
+    x.resize(m);
+    switch (f) {
+        case CurveFamily::power:
+            for (size_t g = 0; g < m; ++g) x[g] = std::exp(theta * lg[g]);
+            return;
+        case CurveFamily::saturating:
+            for (size_t g = 0; g < m; ++g) x[g] = -std::expm1(-d[g] / theta);
+            return;
+        case CurveFamily::sigmoid:
+            for (size_t g = 0; g < m; ++g) {
+                double u = d[g] / theta;
+                x[g] = -std::expm1(-u * u);
+            }
+            return;
+        case CurveFamily::capped:
+            for (size_t g = 0; g < m; ++g) x[g] = std::min(d[g], theta);
+            return;
+    }
 }
 
-Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vector<double> &lg,
-                          double p, std::vector<double> &x) {
-    size_t m = lg.size();
-    x.resize(m);
-    for (size_t g = 0; g < m; ++g) x[g] = std::exp(p * lg[g]);
+double basis_one(CurveFamily f, double theta, double d) {
+    switch (f) {
+        case CurveFamily::power:
+            return std::pow(d, theta);
+        case CurveFamily::saturating:
+            return -std::expm1(-d / theta);
+        case CurveFamily::sigmoid:
+            return -std::expm1(-(d / theta) * (d / theta));
+        case CurveFamily::capped:
+            return std::min(d, theta);
+    }
+    return 0;
+}
+
+// The range of a family's shape parameter: the exponent's fixed range, or scales from 1/40 of
+// the data's loss span to three spans (beyond that the saturating and sigmoid shapes are a
+// straight line or a parabola over the window, and the cap is never reached).
+void theta_range(CurveFamily f, const CurveStats &s, double &lo, double &hi) {
+    if (f == CurveFamily::power) {
+        lo = kExpLo, hi = kExpHi;
+        return;
+    }
+    double span = s.loss.empty() ? 1.0 : std::max(s.loss.back() - s.loss.front(), 1e-6);
+    lo = span / 40.0, hi = 3.0 * span;
+}
+
+// Distances below the onset of the groups under it (ascending loss), and their logarithms.
+void onset_dist(const CurveStats &s, double onset, CurveFamily f, std::vector<double> &d,
+                std::vector<double> &lg) {
+    size_t m =
+        static_cast<size_t>(std::lower_bound(s.loss.begin(), s.loss.end(), onset) - s.loss.begin());
+    d.resize(m);
+    for (size_t g = 0; g < m; ++g) d[g] = onset - s.loss[g];
+    if (f != CurveFamily::power) return;
+    lg.resize(m);
+    for (size_t g = 0; g < m; ++g) lg[g] = std::log(d[g]);
+}
+
+// Maximizes the likelihood over amplitude (and plateau) for the shape values x of the groups
+// below the onset.
+Profile profile_from_basis(const CurveStats &s, const Totals &t, const std::vector<double> &x) {
+    const size_t m = x.size();
     Profile out;
     if (!s.binomial) {
         double sx = 0, sxx = 0, sxy = 0;
@@ -198,10 +251,15 @@ Profile profile_from_logs(const CurveStats &s, const Totals &t, const std::vecto
     return out;
 }
 
-Profile profile_eval(const CurveStats &s, const Totals &t, double onset, double p,
-                     std::vector<double> &lg, std::vector<double> &x) {
-    onset_logs(s, onset, lg);
-    return profile_from_logs(s, t, lg, p, x);
+struct Workspace {
+    std::vector<double> d, lg, x;
+};
+
+Profile profile_eval(const CurveStats &s, const Totals &t, CurveFamily f, double onset,
+                     double theta, Workspace &w) {
+    onset_dist(s, onset, f, w.d, w.lg);
+    basis_fill(f, theta, w.d, w.lg, w.x);
+    return profile_from_basis(s, t, w.x);
 }
 
 // Maximizes f on [lo, hi] by golden-section search; returns the best point seen.
@@ -272,12 +330,54 @@ void simplex_max(F f, double &u, double &v, double du, double dv, double tol, in
     if (s[0].f > best) best = s[0].f, u = s[0].u, v = s[0].v;
 }
 
+// The fit at (onset, shape) from its profile; `free` counts the free parameters besides the
+// plateau (when estimated) and the Gaussian variance.
+CurveFit fit_of(const CurveStats &s, CurveFamily family, double onset, double shape,
+                const Profile &pr, int free) {
+    CurveFit fit;
+    fit.params.plateau = pr.c;
+    fit.params.onset = onset;
+    fit.params.amplitude = s.sign * pr.a;
+    fit.params.family = family;
+    (family == CurveFamily::power ? fit.params.exponent : fit.params.scale) = shape;
+    fit.params.sign = s.sign;
+    fit.loglik = pr.ll;
+    fit.sigma = s.binomial ? 0.0 : std::sqrt(pr.rss / s.n_obs);
+    fit.k = free + (s.plateau_free ? 1 : 0) + (s.binomial ? 0 : 1);
+    fit.n_obs = s.n_obs;
+    return fit;
+}
+
 }  // namespace
+
+const char *curve_family_name(CurveFamily f) {
+    switch (f) {
+        case CurveFamily::power:
+            return "power";
+        case CurveFamily::saturating:
+            return "saturating";
+        case CurveFamily::sigmoid:
+            return "sigmoid";
+        case CurveFamily::capped:
+            return "capped";
+    }
+    return "power";
+}
+
+bool curve_family_parse(const std::string &name, CurveFamily &out) {
+    for (CurveFamily f : kCurveFamilies)
+        if (name == curve_family_name(f)) {
+            out = f;
+            return true;
+        }
+    return false;
+}
 
 double CurveParams::eval(double loss) const {
     double d = onset - loss;
     if (d <= 0 || amplitude == 0) return plateau;
-    return plateau + sign * amplitude * std::pow(d, exponent);
+    double theta = family == CurveFamily::power ? exponent : scale;
+    return plateau + sign * amplitude * basis_one(family, theta, d);
 }
 
 CurveGroups curve_groups_build(const std::vector<double> &loss, double width) {
@@ -330,31 +430,34 @@ CurveStats curve_stats(const CurveData &data, const CurveGroups &groups,
     return s;
 }
 
-CurveFit curve_fit(const CurveStats &s, double onset_lo, double onset_hi) {
+CurveFit curve_fit(const CurveStats &s, double onset_lo, double onset_hi, CurveFamily family) {
     Totals t = totals_of(s);
-    std::vector<double> x, lg;
-    const double lp_lo = std::log(kExpLo), lp_hi = std::log(kExpHi);
+    Workspace w;
+    double th_lo, th_hi;
+    theta_range(family, s, th_lo, th_hi);
+    const double lp_lo = std::log(th_lo), lp_hi = std::log(th_hi);
     bool pinned = !(onset_hi > onset_lo);
     int n_onset = pinned ? 1 : kOnsetGrid;
-    double best = -INFINITY, best_onset = onset_lo, best_lp = 0;
+    double best = -INFINITY, best_onset = onset_lo, best_lp = lp_lo;
     for (int i = 0; i < n_onset; ++i) {
         double onset = pinned ? onset_lo : onset_lo + (onset_hi - onset_lo) * i / (n_onset - 1);
-        onset_logs(s, onset, lg);
+        onset_dist(s, onset, family, w.d, w.lg);
         for (int j = 0; j < kExpGrid; ++j) {
             double lp = lp_lo + (lp_hi - lp_lo) * j / (kExpGrid - 1);
-            double ll = profile_from_logs(s, t, lg, std::exp(lp), x).ll;
+            basis_fill(family, std::exp(lp), w.d, w.lg, w.x);
+            double ll = profile_from_basis(s, t, w.x).ll;
             if (ll > best) best = ll, best_onset = onset, best_lp = lp;
         }
     }
-    // Refine from the best grid cell. The onset and the exponent trade off along a narrow ridge
-    // (a later onset with a larger exponent looks alike), so a simplex search follows the ridge
-    // where alternating one-dimensional searches would stall.
+    // Refine from the best grid cell. The onset and the shape parameter trade off along a narrow
+    // ridge (a later onset with a larger exponent looks alike), so a simplex search follows the
+    // ridge where alternating one-dimensional searches would stall.
     double cell = pinned ? 0.0 : (onset_hi - onset_lo) / (n_onset - 1);
     double lp_cell = (lp_hi - lp_lo) / (kExpGrid - 1);
     auto objective = [&](double on, double lp) {
         on = std::clamp(on, onset_lo, onset_hi);
         lp = std::clamp(lp, lp_lo, lp_hi);
-        return profile_eval(s, t, on, std::exp(lp), lg, x).ll;
+        return profile_eval(s, t, family, on, std::exp(lp), w).ll;
     };
     if (pinned) {
         double val;
@@ -370,18 +473,30 @@ CurveFit curve_fit(const CurveStats &s, double onset_lo, double onset_hi) {
         best_lp = std::clamp(best_lp, lp_lo, lp_hi);
         best = val;
     }
-    Profile pr = profile_eval(s, t, best_onset, std::exp(best_lp), lg, x);
-    CurveFit fit;
-    fit.params.plateau = pr.c;
-    fit.params.onset = best_onset;
-    fit.params.amplitude = s.sign * pr.a;
-    fit.params.exponent = std::exp(best_lp);
-    fit.params.sign = s.sign;
-    fit.loglik = pr.ll;
-    fit.sigma = s.binomial ? 0.0 : std::sqrt(pr.rss / s.n_obs);
-    fit.k = (pinned ? 0 : 1) + 2 + (s.plateau_free ? 1 : 0) + (s.binomial ? 0 : 1);
-    fit.n_obs = s.n_obs;
-    return fit;
+    Profile pr = profile_eval(s, t, family, best_onset, std::exp(best_lp), w);
+    // Free: the amplitude, the shape and the onset unless pinned.
+    return fit_of(s, family, best_onset, std::exp(best_lp), pr, pinned ? 2 : 3);
+}
+
+void curve_shape_range(const CurveStats &s, CurveFamily family, double &lo, double &hi) {
+    theta_range(family, s, lo, hi);
+}
+
+CurveFit curve_fit_at(const CurveStats &s, CurveFamily family, double onset, double shape) {
+    Totals t = totals_of(s);
+    Workspace w;
+    return fit_of(s, family, onset, shape, profile_eval(s, t, family, onset, shape, w), 1);
+}
+
+double curve_departure(const CurveParams &p, double margin, double max_depth) {
+    auto gain = [&](double d) { return p.sign * (p.eval(p.onset - d) - p.plateau); };
+    if (!(max_depth > 0) || !(gain(max_depth) >= margin)) return p.onset;
+    double lo = 0, hi = max_depth;  // gain(lo) < margin <= gain(hi); every family is monotone
+    for (int it = 0; it < 60; ++it) {
+        double mid = 0.5 * (lo + hi);
+        (gain(mid) >= margin ? hi : lo) = mid;
+    }
+    return p.onset - hi;
 }
 
 CurveFit curve_fit_flat(const CurveStats &s) {

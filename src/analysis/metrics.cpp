@@ -39,6 +39,8 @@ MetricInfo metric_info(const std::string &metric) {
     info.has_chance_value =
         !(has(m, "bpb") || has(m, "bits_per_byte") || has(m, "nll") || has(m, "ppl") ||
           has(m, "perplexity") || has(m, "loss") || has(m, "distance"));
+    if (info.proportion || has(m, "brier") || has(m, "prob"))
+        info.perfect = info.higher_is_better ? 1.0 : 0.0;
     return info;
 }
 

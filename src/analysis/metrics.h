@@ -4,6 +4,7 @@
 // well-known multiple-choice benchmarks for imports that do not carry one.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,9 @@ struct MetricInfo {
     bool proportion = false;  // a share of examples scored 0/1: binomial when n is known
     bool has_chance_value =
         true;  // false for NLL, bits per byte, perplexity: no random-guess value
+    // The best value a model can score (1 for accuracy and gold probability, 0 for the Brier
+    // score and error rates); NaN for unbounded scores (NLL, bits per byte, distances).
+    double perfect = std::numeric_limits<double>::quiet_NaN();
 };
 
 MetricInfo metric_info(const std::string &metric);

@@ -19,11 +19,10 @@ json pair_json(double lo, double hi) {
 }
 
 json curve_params_json(const CurveParams &p) {
-    return {{"plateau", num(p.plateau)},
-            {"onset", num(p.onset)},
-            {"amplitude", num(p.amplitude)},
-            {"exponent", num(p.exponent)},
-            {"sign", num(p.sign)}};
+    return {{"plateau", num(p.plateau)},     {"onset", num(p.onset)},
+            {"amplitude", num(p.amplitude)}, {"exponent", num(p.exponent)},
+            {"sign", num(p.sign)},           {"family", curve_family_name(p.family)},
+            {"scale", num(p.scale)}};
 }
 
 json model_json(const ModelFit &f) {
@@ -99,6 +98,36 @@ json extrapolation_json(const SeriesExtrapolation &e) {
     return j;
 }
 
+json families_json(const std::vector<FamilyFit> &fs) {
+    json a = json::array();
+    for (const FamilyFit &f : fs)
+        a.push_back({{"family", curve_family_name(f.family)},
+                     {"loglik", num(f.loglik)},
+                     {"aic_weight", num(f.aic_weight)},
+                     {"eta", num(f.eta)},
+                     {"ci_low", num(f.eta_ci_low)},
+                     {"ci_high", num(f.eta_ci_high)}});
+    return a;
+}
+
+json sizes_json(const SizeThresholds &t) {
+    json a = json::array();
+    for (const SizeEta &e : t.per_size)
+        a.push_back({{"params", num(e.params)},
+                     {"points", e.points},
+                     {"loss_lo", num(e.loss_lo)},
+                     {"eta", num(e.eta)},
+                     {"lr_rise", num(e.lr_rise)},
+                     {"p_rise", num(e.p_rise)},
+                     {"reaches", e.reaches},
+                     {"rises", e.rises}});
+    return {{"per_size", a},
+            {"lr", num(t.lr)},
+            {"df", t.df},
+            {"p", num(t.p)},
+            {"qualifier", t.qualifier}};
+}
+
 json series_json(const SeriesResult &s) {
     json thr = s.threshold ? json{{"loss", num(s.threshold->loss)},
                                   {"ci_low", num(s.threshold->ci_low)},
@@ -150,6 +179,23 @@ json series_json(const SeriesResult &s) {
         {"stretch",
          {{"at_eta", stretch_json(s.stretch_at_eta)},
           {"at_ci_high", stretch_json(s.stretch_at_ci_high)}}},
+        {"gain",
+         {{"estimate", num(s.gain.estimate)},
+          {"ci_low", num(s.gain.ci_low)},
+          {"ci_high", num(s.gain.ci_high)},
+          {"share", num(s.gain.share)}}},
+        {"families", families_json(s.families)},
+        {"sizes", sizes_json(s.sizes)},
+        {"stability",
+         {{"refits", s.stability.refits},
+          {"verdict_kept", num(s.stability.verdict_kept)},
+          {"eta_kept", num(s.stability.eta_kept)},
+          {"fragile", s.stability.fragile}}},
+        {"seed_spread",
+         {{"replicate_groups", s.seed_spread.replicate_groups},
+          {"seed_sd", num(s.seed_spread.seed_sd)},
+          {"size_sd", num(s.seed_spread.size_sd)},
+          {"size_p", num(s.seed_spread.size_p)}}},
         {"collapse", collapse_json(s.collapse)},
         {"extrapolation", extrapolation_json(s.extrapolation)},
     };
@@ -313,6 +359,11 @@ class Reader {
         return fmt::format("{}[{}]", at, i);
     }
 
+    // Records that the value at `path` is not one of the values the key allows.
+    void invalid(const std::string &path, const std::string &value) {
+        fail(path, fmt::format("has the unknown value \"{}\"", value));
+    }
+
   private:
     void fail(const std::string &path, const std::string &what) {
         if (error_.empty())
@@ -336,6 +387,9 @@ CurveParams curve_params_read(Reader &in, const json &j, const std::string &at) 
     p.amplitude = in.number(j, at, "amplitude");
     p.exponent = in.number(j, at, "exponent");
     p.sign = in.number(j, at, "sign");
+    std::string family = in.string(j, at, "family");
+    if (!curve_family_parse(family, p.family)) in.invalid(Reader::join(at, "family"), family);
+    p.scale = in.number(j, at, "scale");
     return p;
 }
 
@@ -521,6 +575,65 @@ SeriesResult series_read(Reader &in, const json &j, const std::string &at) {
             s.stretch_at_eta = stretch_read(in, *v, Reader::join(p, "at_eta"));
         if (const json *v = in.object(*st, p, "at_ci_high"))
             s.stretch_at_ci_high = stretch_read(in, *v, Reader::join(p, "at_ci_high"));
+    }
+    if (const json *g = in.object(j, at, "gain")) {
+        std::string p = Reader::join(at, "gain");
+        s.gain = {in.number(*g, p, "estimate"), in.number(*g, p, "ci_low"),
+                  in.number(*g, p, "ci_high"), in.number(*g, p, "share")};
+    }
+    if (const json *a = in.array(j, at, "families")) {
+        std::string p = Reader::join(at, "families");
+        for (size_t i = 0; i < a->size(); ++i) {
+            const json &f = (*a)[i];
+            std::string q = Reader::index(p, i);
+            FamilyFit x;
+            std::string name = in.string(f, q, "family");
+            if (!curve_family_parse(name, x.family)) in.invalid(Reader::join(q, "family"), name);
+            x.loglik = in.number(f, q, "loglik");
+            x.aic_weight = in.number(f, q, "aic_weight");
+            x.eta = in.number(f, q, "eta");
+            x.eta_ci_low = in.number(f, q, "ci_low");
+            x.eta_ci_high = in.number(f, q, "ci_high");
+            s.families.push_back(x);
+        }
+    }
+    if (const json *z = in.object(j, at, "sizes")) {
+        std::string p = Reader::join(at, "sizes");
+        if (const json *a = in.array(*z, p, "per_size")) {
+            std::string pp = Reader::join(p, "per_size");
+            for (size_t i = 0; i < a->size(); ++i) {
+                const json &e = (*a)[i];
+                std::string q = Reader::index(pp, i);
+                SizeEta x;
+                x.params = in.number(e, q, "params");
+                x.points = in.integer(e, q, "points");
+                x.loss_lo = in.number(e, q, "loss_lo");
+                x.eta = in.number(e, q, "eta");
+                x.lr_rise = in.number(e, q, "lr_rise");
+                x.p_rise = in.number(e, q, "p_rise");
+                x.reaches = in.boolean(e, q, "reaches");
+                x.rises = in.boolean(e, q, "rises");
+                s.sizes.per_size.push_back(x);
+            }
+        }
+        s.sizes.lr = in.number(*z, p, "lr");
+        s.sizes.df = in.integer(*z, p, "df");
+        s.sizes.p = in.number(*z, p, "p");
+        s.sizes.qualifier = in.string(*z, p, "qualifier");
+    }
+    if (const json *v = in.object(j, at, "stability")) {
+        std::string p = Reader::join(at, "stability");
+        s.stability.refits = in.integer(*v, p, "refits");
+        s.stability.verdict_kept = in.number(*v, p, "verdict_kept");
+        s.stability.eta_kept = in.number(*v, p, "eta_kept");
+        s.stability.fragile = in.boolean(*v, p, "fragile");
+    }
+    if (const json *v = in.object(j, at, "seed_spread")) {
+        std::string p = Reader::join(at, "seed_spread");
+        s.seed_spread.replicate_groups = in.integer(*v, p, "replicate_groups");
+        s.seed_spread.seed_sd = in.number(*v, p, "seed_sd");
+        s.seed_spread.size_sd = in.number(*v, p, "size_sd");
+        s.seed_spread.size_p = in.number(*v, p, "size_p");
     }
     if (const json *c = in.object(j, at, "collapse"))
         s.collapse = collapse_read(in, *c, Reader::join(at, "collapse"));

@@ -21,7 +21,7 @@ namespace em {
 
 // analysis.json carries "format": "emergence-analysis" and this version; a reader refuses others.
 constexpr const char *kAnalysisFormat = "emergence-analysis";
-constexpr int64_t kAnalysisVersion = 1;
+constexpr int64_t kAnalysisVersion = 2;
 
 // Numbers that are undefined (a test with too few points) are NaN here and null in the file.
 constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
@@ -129,6 +129,32 @@ struct SeriesCollapse {
     std::vector<CollapseAxisResult> axes;
 };
 
+// The fitted gain over the plateau at the window's lowest loss, with its bootstrap interval, and
+// as a share of the distance from the plateau to the metric's perfect value (undefined without
+// one).
+struct Gain {
+    double estimate = kUndefined, ci_low = kUndefined, ci_high = kUndefined;
+    double share = kUndefined;
+};
+
+// η per model size and the test of one η shared by the sizes that reach below it.
+struct SizeThresholds {
+    std::vector<SizeEta> per_size;
+    double lr = kUndefined, p = kUndefined;
+    int64_t df = 0;
+    // "common", "size_dependent", "one_size" (threshold.h); empty when not assessed.
+    std::string qualifier;
+};
+
+// At matched loss (residuals from the loss axis's monotone fit, per run): the spread between
+// replicate seeds of one (size, budget) beside the spread between sizes.
+struct SeedSpread {
+    int64_t replicate_groups = 0;  // (size, budget) pairs with two or more runs
+    double seed_sd = kUndefined;   // pooled SD of run residuals within those pairs
+    double size_sd = kUndefined;   // SD of the sizes' mean run residuals
+    double size_p = kUndefined;    // the loss axis's size-effect permutation test (run unit)
+};
+
 // The extrapolation check; the fields after points_held_out are set only when `done`.
 struct SeriesExtrapolation {
     bool done = false;
@@ -156,6 +182,11 @@ struct SeriesResult {
     std::vector<std::string> reasons;
     std::optional<ThresholdLoss> threshold;
     EtaEstimate eta;
+    std::vector<FamilyFit> families;  // the threshold model per rise family
+    Gain gain;
+    SizeThresholds sizes;
+    Stability stability;
+    SeedSpread seed_spread;
     ModelFit threshold_model, smooth_model, flat_model;  // "models": threshold, smooth, flat
     SeriesTests tests;
     Stretch stretch_at_eta, stretch_at_ci_high;  // "stretch": at_eta, at_ci_high

@@ -148,6 +148,36 @@ void verdict_decide(const ThresholdOptions &opt, int64_t n, ThresholdResult &r) 
                       : "too few points above eta to test them against chance");
 }
 
+// The effect-size rule and the shared-threshold qualifier, after the verdict.
+void qualify(const ThresholdOptions &opt, ThresholdResult &r) {
+    if ((r.verdict == "emergent" || r.verdict == "smooth") &&
+        r.gain_at_window_bottom < opt.min_gain) {
+        r.reasons.push_back(fmt::format(
+            "the fitted gain at the lowest loss, {:.3g} [{:.3g}, {:.3g}], is below the practical "
+            "minimum {:.3g}: {} by the tests, but too small to matter",
+            r.gain_at_window_bottom, r.gain_ci_low, r.gain_ci_high, opt.min_gain, r.verdict));
+        r.verdict = "marginal";
+        return;
+    }
+    if (r.verdict != "emergent" || r.sizes.empty()) return;
+    int rising = 0;
+    for (const SizeEta &e : r.sizes) rising += e.rises ? 1 : 0;
+    if (rising < 2) {
+        r.qualifier = "one_size";
+        r.verdict = "inconclusive";
+        r.reasons.push_back(fmt::format(
+            "only {} of {} sizes rise below eta: a rise in one size cannot be told from a size "
+            "effect, so it is not called emergent",
+            rising, r.sizes.size()));
+        return;
+    }
+    r.qualifier = r.shared_p < opt.alpha ? "size_dependent" : "common";
+    r.reasons.push_back(fmt::format(
+        "{} sizes rise; one shared eta against one per size: LR {:.3g}, df {}, p {:.3g}: {}",
+        rising, r.shared_lr, r.shared_df, r.shared_p,
+        r.qualifier == "common" ? "a common threshold" : "the threshold depends on size"));
+}
+
 }  // namespace
 
 Stretch stretch_at(const std::vector<double> &loss, double lo, double hi, double onset) {
@@ -160,7 +190,242 @@ Stretch stretch_at(const std::vector<double> &loss, double lo, double hi, double
     return s;
 }
 
-ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &opt) {
+namespace {
+
+// The threshold model of every family on one data set; the best is the one with the highest
+// likelihood (the families have equal parameter counts).
+struct FamilySet {
+    CurveFit fits[kCurveFamilyCount];
+    int best = 0;
+};
+
+FamilySet fit_families(const CurveStats &stats, double lo, double hi) {
+    FamilySet set;
+    for (int f = 0; f < kCurveFamilyCount; ++f) {
+        set.fits[f] = curve_fit(stats, lo, hi, kCurveFamilies[f]);
+        if (set.fits[f].loglik > set.fits[set.best].loglik) set.best = f;
+    }
+    return set;
+}
+
+// η of a fitted curve: where it stands opt.onset_margin above its plateau, looked for down to as
+// far below the window as the onset may lie above it.
+double departure(const CurveParams &p, const ThresholdOptions &opt, double onset_lo,
+                 double onset_hi) {
+    const double span = (onset_hi - onset_lo) / (1.0 + opt.onset_extension);  // the window's
+    const double depth = p.onset - (onset_lo - opt.onset_extension * span);
+    return curve_departure(p, opt.onset_margin, depth);
+}
+
+double oriented_gain(const CurveParams &p, double loss) {
+    return p.sign * (p.eval(loss) - p.plateau);
+}
+
+// The families refitted to the start of the rise: the points above the loss where the best fit
+// of the whole window has made half its gain. How a rise goes on (levelling off, hitting a
+// ceiling) says nothing about where it starts, but a family that gets the later course wrong
+// moves its onset to fit it; on the first half of the rise every family only has to follow the
+// start, which a power of the distance does for any smooth start. The whole-window fits stand
+// when the cut would leave fewer than kMinStartGroups groups.
+constexpr int kMinStartGroups = 8;
+
+// The loss above which the rise makes the first half of its gain (the window's bottom when the
+// fit does not rise).
+double start_cut(const FamilySet &whole, double window_lo) {
+    const CurveParams &p = whole.fits[whole.best].params;
+    const double gain = oriented_gain(p, window_lo);
+    if (!(gain > 0)) return window_lo;
+    return curve_departure(p, 0.5 * gain, p.onset - window_lo);
+}
+
+// `stats` without the groups below `cut`; `kept` counts the groups left.
+CurveStats stats_above(const CurveStats &stats, double cut, int &kept) {
+    CurveStats s = stats;
+    kept = 0;
+    for (size_t g = 0; g < s.loss.size(); ++g) {
+        if (s.loss[g] >= cut) {
+            kept += s.w[g] > 0;
+            continue;
+        }
+        s.n_obs -= s.w[g];
+        s.w[g] = s.sy[g] = s.syy[g] = 0;
+        if (s.binomial) s.k[g] = s.n[g] = 0;
+    }
+    return s;
+}
+
+FamilySet onset_refit(const CurveStats &stats, const FamilySet &whole, double window_lo,
+                      double onset_lo, double onset_hi) {
+    const double cut = start_cut(whole, window_lo);
+    if (!(cut > window_lo)) return whole;
+    int kept = 0;
+    CurveStats s = stats_above(stats, cut, kept);
+    if (kept < kMinStartGroups) return whole;
+    return fit_families(s, std::max(onset_lo, cut), onset_hi);
+}
+
+CurveData subset(const CurveData &d, const std::vector<size_t> &idx) {
+    CurveData out;
+    out.baseline = d.baseline, out.plateau_free = d.plateau_free, out.sign = d.sign;
+    out.binomial = d.binomial, out.perfect = d.perfect;
+    std::vector<int32_t> run_id, size_id;
+    for (size_t i : idx) {
+        out.loss.push_back(d.loss[i]);
+        out.value.push_back(d.value[i]);
+        out.n.push_back(i < d.n.size() ? d.n[i] : 0.0);
+        if (i < d.run.size()) out.run.push_back(d.run[i]);
+        if (i < d.size.size()) out.size.push_back(d.size[i]);
+    }
+    // Renumber runs densely; sizes keep their ids (size_params stays valid).
+    std::vector<int32_t> map;
+    for (int32_t &r : out.run) {
+        if (static_cast<size_t>(r) >= map.size()) map.resize(static_cast<size_t>(r) + 1, -1);
+        if (map[static_cast<size_t>(r)] < 0)
+            map[static_cast<size_t>(r)] = static_cast<int32_t>(run_id.size()), run_id.push_back(r);
+        r = map[static_cast<size_t>(r)];
+    }
+    out.size_params = d.size_params;
+    return out;
+}
+
+// Fits one family to one size's points with the onset free and, for the shared-threshold test,
+// pinned; the flat model gives the size's own rise test.
+struct SizeData {
+    CurveStats stats;
+    double lo = 0, hi = 0;
+};
+
+SizeData size_data(const CurveData &d, const ThresholdOptions &opt) {
+    SizeData out;
+    out.lo = *std::min_element(d.loss.begin(), d.loss.end());
+    out.hi = *std::max_element(d.loss.begin(), d.loss.end());
+    CurveGroups g =
+        curve_groups_build(d.loss, std::max(out.hi - out.lo, 1e-12) * opt.group_width_frac);
+    out.stats = curve_stats(d, g, {}, {});
+    return out;
+}
+
+// η per size and the likelihood-ratio test of one shared η (threshold.h).
+// Each size's own rise is tested on all its points; its η and the shared-threshold test use the
+// start of its rise only: its points above the loss where its own fit has gained `half_gain` (half
+// the overall gain at the window's bottom; all its points when it never gains that much). Fitted
+// over their whole ranges, a small size that sees only the start and a large one that sees the
+// whole rise would move their onsets apart to make up for any misfit of the family's later course;
+// cut at the same height, every size follows the same part of its curve.
+void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveStats &all,
+                   double half_gain, double onset_lo, double onset_hi, CurveFamily family,
+                   ThresholdResult &r) {
+    if (d.size.size() != d.loss.size() || d.size_params.empty()) return;
+    const double phi = r.dispersion;
+    std::vector<SizeData> in;
+    for (size_t s = 0; s < d.size_params.size(); ++s) {
+        std::vector<size_t> idx;
+        for (size_t i = 0; i < d.loss.size(); ++i)
+            if (d.size[i] == static_cast<int32_t>(s)) idx.push_back(i);
+        if (idx.empty()) continue;
+        SizeEta e;
+        e.params = d.size_params[s];
+        e.points = static_cast<int64_t>(idx.size());
+        CurveData sd = subset(d, idx);
+        SizeData data = size_data(sd, opt);
+        e.loss_lo = data.lo;
+        CurveFit fit = curve_fit(data.stats, onset_lo, onset_hi, family);
+        const double cut = oriented_gain(fit.params, data.lo) > half_gain
+                               ? curve_departure(fit.params, half_gain, fit.params.onset - data.lo)
+                               : data.lo;
+        int kept = 0;
+        CurveStats start = stats_above(data.stats, cut, kept);
+        // A size takes part when it has points enough below η to show whether it rises there.
+        int64_t below = 0;
+        for (double l : sd.loss) below += l < r.eta;
+        if (e.points >= opt.min_points && below >= opt.min_stretch_points && kept >= 3) {
+            CurveFit flat = curve_fit_flat(data.stats);
+            e.lr_rise = std::max(0.0, 2.0 * (fit.loglik - flat.loglik) / phi);
+            e.p_rise = chi2_sf(e.lr_rise, fit.k - flat.k);
+            e.reaches = true;
+            e.rises = e.p_rise < opt.alpha && oriented_gain(fit.params, data.lo) > 0;
+            CurveFit own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
+            e.eta = departure(own.params, opt, onset_lo, onset_hi);
+            data.stats = std::move(start);
+            in.push_back(std::move(data));
+        } else {
+            e.eta = std::nan(""), e.lr_rise = std::nan(""), e.p_rise = std::nan("");
+        }
+        r.sizes.push_back(e);
+    }
+    r.shared_df = static_cast<int64_t>(in.size()) - 1;
+    if (in.size() < 2) {
+        r.shared_lr = r.shared_p = std::nan("");
+        return;
+    }
+    // Both models share the rise's shape parameter across sizes and give each size its own
+    // amplitude (and plateau where it is free), so the test isolates η: one η for all sizes
+    // against one per size, df = sizes - 1.
+    const double on_lo = onset_lo;
+    auto best_onset = [&](auto &&ll) {  // maximizes ll(onset) over [on_lo, onset_hi]
+        const int grid = 25;
+        double best = -INFINITY, at = on_lo;
+        for (int i = 0; i < grid; ++i) {
+            double on = on_lo + (onset_hi - on_lo) * i / (grid - 1);
+            double v = ll(on);
+            if (v > best) best = v, at = on;
+        }
+        const double cell = (onset_hi - on_lo) / (grid - 1);
+        double lo = std::max(on_lo, at - cell), hi = std::min(onset_hi, at + cell);
+        for (int it = 0; it < 14; ++it) {
+            double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+            double f1 = ll(m1), f2 = ll(m2);
+            if (f1 > best) best = f1, at = m1;
+            if (f2 > best) best = f2, at = m2;
+            (f1 >= f2 ? hi : lo) = f1 >= f2 ? m2 : m1;
+        }
+        return best;
+    };
+    auto separate = [&](double theta) {
+        double ll = 0;
+        for (const SizeData &x : in)
+            ll += best_onset(
+                [&](double on) { return curve_fit_at(x.stats, family, on, theta).loglik; });
+        return ll;
+    };
+    auto common = [&](double theta) {
+        return best_onset([&](double on) {
+            double ll = 0;
+            for (const SizeData &x : in) ll += curve_fit_at(x.stats, family, on, theta).loglik;
+            return ll;
+        });
+    };
+    auto best_shape = [&](auto &&ll) {  // maximizes ll(shape) over the family's range
+        double th_lo, th_hi;
+        curve_shape_range(all, family, th_lo, th_hi);
+        const double u_lo = std::log(th_lo), u_hi = std::log(th_hi);
+        const int grid = 8;
+        double best = -INFINITY, at = u_lo;
+        for (int i = 0; i < grid; ++i) {
+            double u = u_lo + (u_hi - u_lo) * i / (grid - 1);
+            double v = ll(std::exp(u));
+            if (v > best) best = v, at = u;
+        }
+        const double cell = (u_hi - u_lo) / (grid - 1);
+        double lo = std::max(u_lo, at - cell), hi = std::min(u_hi, at + cell);
+        for (int it = 0; it < 10; ++it) {
+            double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+            double f1 = ll(std::exp(m1)), f2 = ll(std::exp(m2));
+            if (f1 > best) best = f1, at = m1;
+            if (f2 > best) best = f2, at = m2;
+            (f1 >= f2 ? hi : lo) = f1 >= f2 ? m2 : m1;
+        }
+        return best;
+    };
+    const double ll_sep = best_shape(separate), ll_common = best_shape(common);
+    r.shared_lr = std::max(0.0, 2.0 * (ll_sep - ll_common) / phi);
+    r.shared_p = chi2_sf(r.shared_lr, static_cast<double>(r.shared_df));
+}
+
+// Everything but the stability refits. `ci_from` (a stability refit) gives the interval's
+// offsets from η (and the gain's) instead of a bootstrap.
+ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
+                               const ThresholdResult *ci_from = nullptr) {
     ThresholdResult r;
     int64_t n = static_cast<int64_t>(d.loss.size());
     if (n == 0) {
@@ -175,8 +440,12 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
 
     CurveGroups groups = curve_groups_build(d.loss, std::max(span, 1e-12) * opt.group_width_frac);
     CurveStats stats = curve_stats(d, groups, {}, {});
-    r.threshold = curve_fit(stats, onset_lo, onset_hi);
-    r.smooth = curve_fit(stats, r.window_hi, r.window_hi);
+    FamilySet set = fit_families(stats, onset_lo, onset_hi);
+    r.threshold = set.fits[set.best];
+    {
+        FamilySet sm = fit_families(stats, r.window_hi, r.window_hi);
+        r.smooth = sm.fits[sm.best];
+    }
     r.flat = curve_fit_flat(stats);
     r.dispersion = d.binomial ? pearson_dispersion(d, r.threshold.params, r.threshold.k) : 1.0;
     double phi = r.dispersion, N = static_cast<double>(n);
@@ -190,11 +459,29 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
     r.lr_rise = std::max(0.0, 2.0 * (r.threshold.loglik - r.flat.loglik) / phi);
     r.p_rise = chi2_sf(r.lr_rise, r.df_rise);
     const CurveParams &tp = r.threshold.params;
-    r.gain_at_window_bottom = tp.sign * (tp.eval(r.window_lo) - tp.plateau);
-    r.eta = tp.onset;
+    r.gain_at_window_bottom = oriented_gain(tp, r.window_lo);
+    // η from the start of the rise (onset_refit), with the families' Akaike weights there (equal
+    // parameter counts: likelihood ratios, quasi when overdispersed).
+    const FamilySet start = onset_refit(stats, set, r.window_lo, onset_lo, onset_hi);
+    r.eta = departure(start.fits[start.best].params, opt, onset_lo, onset_hi);
+    double wsum = 0;
+    r.families.resize(kCurveFamilyCount);
+    for (int f = 0; f < kCurveFamilyCount; ++f) {
+        FamilyFit &ff = r.families[f];
+        ff.family = kCurveFamilies[f];
+        ff.loglik = start.fits[f].loglik;
+        ff.eta = departure(start.fits[f].params, opt, onset_lo, onset_hi);
+        ff.aic_weight = std::exp((start.fits[f].loglik - start.fits[start.best].loglik) / phi);
+        wsum += ff.aic_weight;
+    }
+    for (auto &ff : r.families) ff.aic_weight /= wsum;
 
-    // Bootstrap: resample points with replacement; proportions also redraw their examples.
-    std::vector<double> etas(static_cast<size_t>(std::max(opt.bootstrap, 0)), std::nan(""));
+    // Bootstrap: resample points (or whole runs) with replacement; proportions also redraw their
+    // examples. Each resample refits every family; the resample's η is that of its best family,
+    // so the interval carries the choice of shape as well as the sampling noise.
+    const size_t B = ci_from ? 0 : static_cast<size_t>(std::max(opt.bootstrap, 0));
+    std::vector<double> sel(B, std::nan("")), gains(B, std::nan(""));
+    std::vector<std::vector<double>> fam(kCurveFamilyCount, std::vector<double>(B, std::nan("")));
     // Whole runs are resampled only when there are enough of them: with one run every replicate
     // is the same and with two half of them hold one run, so fewer runs fall back to checkpoints.
     const size_t runs_in_window =
@@ -228,20 +515,52 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
                 }
             }
             CurveStats s = curve_stats(d, groups, mult, vals);
-            etas[static_cast<size_t>(b)] = curve_fit(s, onset_lo, onset_hi).params.onset;
+            FamilySet fs = fit_families(s, onset_lo, onset_hi);
+            FamilySet st = onset_refit(s, fs, r.window_lo, onset_lo, onset_hi);
+            const size_t bi = static_cast<size_t>(b);
+            for (int f = 0; f < kCurveFamilyCount; ++f)
+                fam[f][bi] = departure(st.fits[f].params, opt, onset_lo, onset_hi);
+            sel[bi] = fam[st.best][bi];
+            gains[bi] = oriented_gain(fs.fits[fs.best].params, r.window_lo);
         }
     };
     if (opt.parallel)
-        parallel_for(static_cast<int64_t>(etas.size()), replicate);
+        parallel_for(static_cast<int64_t>(B), replicate);
     else
-        replicate(0, static_cast<int64_t>(etas.size()));
-    r.bootstrap_done = static_cast<int64_t>(etas.size());
-    if (!etas.empty()) {
-        r.eta_ci_low = quantile(etas, 0.025);
-        r.eta_ci_high = quantile(etas, 0.975);
+        replicate(0, static_cast<int64_t>(B));
+    r.bootstrap_done = static_cast<int64_t>(B);
+    r.eta_ci_low = r.eta_ci_high = r.eta;
+    r.gain_ci_low = r.gain_ci_high = r.gain_at_window_bottom;
+    if (B > 0) {
+        r.eta_ci_low = quantile(sel, 0.025);
+        r.eta_ci_high = quantile(sel, 0.975);
+        r.gain_ci_low = quantile(gains, 0.025);
+        r.gain_ci_high = quantile(gains, 0.975);
+        // A family the data cannot rule out widens the interval to its own.
+        for (int f = 0; f < kCurveFamilyCount; ++f) {
+            FamilyFit &ff = r.families[f];
+            ff.eta_ci_low = quantile(fam[f], 0.025);
+            ff.eta_ci_high = quantile(fam[f], 0.975);
+            if (ff.aic_weight >= opt.family_weight_min) {
+                r.eta_ci_low = std::min(r.eta_ci_low, ff.eta_ci_low);
+                r.eta_ci_high = std::max(r.eta_ci_high, ff.eta_ci_high);
+            }
+        }
+    } else if (ci_from) {
+        r.eta_ci_low = r.eta + (ci_from->eta_ci_low - ci_from->eta);
+        r.eta_ci_high = r.eta + (ci_from->eta_ci_high - ci_from->eta);
+        r.gain_ci_low =
+            r.gain_at_window_bottom + (ci_from->gain_ci_low - ci_from->gain_at_window_bottom);
+        r.gain_ci_high =
+            r.gain_at_window_bottom + (ci_from->gain_ci_high - ci_from->gain_at_window_bottom);
+        for (auto &ff : r.families) ff.eta_ci_low = ff.eta_ci_high = ff.eta;
     } else {
-        r.eta_ci_low = r.eta_ci_high = r.eta;
+        for (auto &ff : r.families) ff.eta_ci_low = ff.eta_ci_high = ff.eta;
     }
+    const double plateau_ref = d.plateau_free ? tp.plateau : d.baseline;
+    const double room = std::fabs(d.perfect - plateau_ref);
+    r.gain_share =
+        std::isfinite(d.perfect) && room > 0 ? r.gain_at_window_bottom / room : std::nan("");
     r.at_eta = stretch_at(d.loss, r.window_lo, r.window_hi, r.eta);
     plateau_test(d, r.eta, r.dispersion, r);
     double across =
@@ -249,7 +568,53 @@ ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &op
     r.plateau_effect =
         r.gain_at_window_bottom > 0 ? across / r.gain_at_window_bottom : std::nan("");
     r.at_ci_high = stretch_at(d.loss, r.window_lo, r.window_hi, r.eta_ci_high);
+    r.shared_lr = r.shared_p = std::nan("");
+    sizes_analyze(d, opt, stats, 0.5 * r.gain_at_window_bottom, onset_lo, onset_hi,
+                  start.fits[start.best].params.family, r);
     verdict_decide(opt, n, r);
+    qualify(opt, r);
+    return r;
+}
+
+}  // namespace
+
+CurveData curve_data_without_run(const CurveData &d, int32_t run) {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < d.loss.size(); ++i)
+        if (d.run[i] != run) idx.push_back(i);
+    return subset(d, idx);
+}
+
+ThresholdResult threshold_analyze(const CurveData &d, const ThresholdOptions &opt) {
+    ThresholdResult r = threshold_core(d, opt);
+    const int32_t runs = d.run.size() == d.loss.size() && !d.run.empty()
+                             ? *std::max_element(d.run.begin(), d.run.end()) + 1
+                             : 0;
+    if (!opt.stability || runs < 3 || d.loss.empty()) return r;
+    ThresholdOptions o = opt;
+    std::vector<int> kept(static_cast<size_t>(runs), 0), inside(static_cast<size_t>(runs), 0);
+    auto refit = [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) {
+            ThresholdResult x =
+                threshold_core(curve_data_without_run(d, static_cast<int32_t>(k)), o, &r);
+            kept[static_cast<size_t>(k)] = x.verdict == r.verdict;
+            inside[static_cast<size_t>(k)] = x.eta >= r.eta_ci_low && x.eta <= r.eta_ci_high;
+        }
+    };
+    o.parallel = false;
+    if (opt.parallel)
+        parallel_for(runs, refit);
+    else
+        refit(0, runs);
+    Stability &st = r.stability;
+    st.refits = runs;
+    for (int32_t k = 0; k < runs; ++k) st.verdict_kept += kept[k], st.eta_kept += inside[k];
+    st.verdict_kept /= runs, st.eta_kept /= runs;
+    st.fragile = st.verdict_kept < opt.fragile_below;
+    if (st.fragile)
+        r.reasons.push_back(fmt::format(
+            "fragile: {:.0f}% of the {} leave-one-run-out refits keep the verdict (need {:.0f}%)",
+            100 * st.verdict_kept, runs, 100 * opt.fragile_below));
     return r;
 }
 

@@ -46,6 +46,13 @@ void setup(CLI::App &root) {
     cmd->add_option("--min-points-frac", o->a.threshold.min_points_frac,
                     "emergent: share of the points that must lie above eta")
         ->capture_default_str();
+    cmd->add_option("--min-gain", o->a.threshold.min_gain,
+                    "practical minimum: a rise whose fitted gain at the lowest loss is below "
+                    "this (in the metric's units) is marginal")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("!--no-stability", o->a.threshold.stability,
+                  "skip the leave-one-run-out refits (faster; no fragility marks)");
     cmd->add_option("--permutations", o->a.collapse.permutations,
                     "permutations of the size-effect test")
         ->capture_default_str();

@@ -119,7 +119,7 @@ TEST(AnalysisResult, ReadRefusesAnotherVersionAndMissingOrMistypedKeys) {
 
     json j = good;
     j["version"] = kAnalysisVersion + 1;
-    expect_refused(j, "version 2 is not supported");
+    expect_refused(j, "version " + std::to_string(kAnalysisVersion + 1) + " is not supported");
     j.erase("version");
     expect_refused(j, "no integer \"version\"");
     j = good;
