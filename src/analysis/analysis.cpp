@@ -196,7 +196,7 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     r.eta = {t.eta, t.eta_ci_low, t.eta_ci_high, t.bootstrap_done, t.bootstrap_unit};
     r.families = t.families;
     r.gain = {t.gain_at_window_bottom, t.gain_ci_low, t.gain_ci_high, t.gain_share};
-    r.sizes = {t.sizes, t.shared_lr, t.shared_p, t.shared_df, t.qualifier};
+    r.sizes = {t.sizes, t.shared_lr, t.shared_p, t.shared_df, t.shared_dispersion, t.qualifier};
     r.stability = t.stability;
     r.seed_spread = seed_spread(col, ci);
     r.threshold_model = model_fit(t.threshold, t.aic_threshold, t.bic_threshold);

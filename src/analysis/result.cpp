@@ -125,6 +125,7 @@ json sizes_json(const SizeThresholds &t) {
             {"lr", num(t.lr)},
             {"df", t.df},
             {"p", num(t.p)},
+            {"dispersion", num(t.dispersion)},
             {"qualifier", t.qualifier}};
 }
 
@@ -619,6 +620,7 @@ SeriesResult series_read(Reader &in, const json &j, const std::string &at) {
         s.sizes.lr = in.number(*z, p, "lr");
         s.sizes.df = in.integer(*z, p, "df");
         s.sizes.p = in.number(*z, p, "p");
+        s.sizes.dispersion = in.number(*z, p, "dispersion");
         s.sizes.qualifier = in.string(*z, p, "qualifier");
     }
     if (const json *v = in.object(j, at, "stability")) {

@@ -142,6 +142,7 @@ struct SizeThresholds {
     std::vector<SizeEta> per_size;
     double lr = kUndefined, p = kUndefined;
     int64_t df = 0;
+    double dispersion = kUndefined;  // φ of the test: the larger of the points' and the runs'
     // "common", "size_dependent", "one_size" (threshold.h); empty when not assessed.
     std::string qualifier;
 };

@@ -23,6 +23,29 @@ double pearson_dispersion(const CurveData &d, const CurveParams &p, int k) {
     return df > 0 ? std::max(1.0, chi2 / df) : 1.0;
 }
 
+// Adds each run's squared sum of standardized residuals from `fit` to `ss` and its points to
+// `points`: ss / points is the variance of a run's summed residuals over what independent points
+// would give (the design effect). Checkpoints of one run share its initialization, data order and
+// evaluation items, so their deviations from the curve move together, and a test that counts them
+// as independent finds effects that are only run offsets.
+void run_residual_sums(const CurveData &d, const CurveFit &fit, double &ss, double &points) {
+    if (d.run.size() != d.loss.size() || d.run.empty()) return;
+    const size_t runs = static_cast<size_t>(*std::max_element(d.run.begin(), d.run.end())) + 1;
+    std::vector<double> sum(runs, 0.0);
+    for (size_t i = 0; i < d.loss.size(); ++i) {
+        double mu = fit.params.eval(d.loss[i]), z;
+        if (d.binomial) {
+            mu = std::clamp(mu, 1e-6, 1.0 - 1e-6);
+            z = (d.value[i] - mu) * std::sqrt(d.n[i] / (mu * (1.0 - mu)));
+        } else {
+            z = fit.sigma > 0 ? (d.value[i] - mu) / fit.sigma : 0.0;
+        }
+        sum[static_cast<size_t>(d.run[i])] += z;
+        points += 1;
+    }
+    for (double v : sum) ss += v * v;
+}
+
 // One-sided test that the points at or above `onset` are above chance (or, without a baseline,
 // still improving as the loss falls).
 void plateau_test(const CurveData &d, double onset, double dispersion, ThresholdResult &r) {
@@ -316,7 +339,15 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
                    double half_gain, double onset_lo, double onset_hi, CurveFamily family,
                    ThresholdResult &r) {
     if (d.size.size() != d.loss.size() || d.size_params.empty()) return;
-    const double phi = r.dispersion;
+    // Sizes are whole runs, so the tests' dispersion is the runs' design effect under the
+    // per-size fits (run_residual_sums) where that exceeds the points'.
+    double run_ss = 0, run_points = 0;
+    struct Rise {
+        size_t at;  // in r.sizes
+        double ll_fit, ll_flat, gain;
+        int df;
+    };
+    std::vector<Rise> rises;
     std::vector<SizeData> in;
     for (size_t s = 0; s < d.size_params.size(); ++s) {
         std::vector<size_t> idx;
@@ -330,6 +361,7 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
         SizeData data = size_data(sd, opt);
         e.loss_lo = data.lo;
         CurveFit fit = curve_fit(data.stats, onset_lo, onset_hi, family);
+        run_residual_sums(sd, fit, run_ss, run_points);
         const double cut = oriented_gain(fit.params, data.lo) > half_gain
                                ? curve_departure(fit.params, half_gain, fit.params.onset - data.lo)
                                : data.lo;
@@ -340,10 +372,9 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
         for (double l : sd.loss) below += l < r.eta;
         if (e.points >= opt.min_points && below >= opt.min_stretch_points && kept >= 3) {
             CurveFit flat = curve_fit_flat(data.stats);
-            e.lr_rise = std::max(0.0, 2.0 * (fit.loglik - flat.loglik) / phi);
-            e.p_rise = chi2_sf(e.lr_rise, fit.k - flat.k);
+            rises.push_back({r.sizes.size(), fit.loglik, flat.loglik,
+                             oriented_gain(fit.params, data.lo), fit.k - flat.k});
             e.reaches = true;
-            e.rises = e.p_rise < opt.alpha && oriented_gain(fit.params, data.lo) > 0;
             CurveFit own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
             e.eta = departure(own.params, opt, onset_lo, onset_hi);
             data.stats = std::move(start);
@@ -352,6 +383,15 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
             e.eta = std::nan(""), e.lr_rise = std::nan(""), e.p_rise = std::nan("");
         }
         r.sizes.push_back(e);
+    }
+    const double phi =
+        std::max(r.dispersion, run_points > 0 ? std::max(1.0, run_ss / run_points) : 1.0);
+    r.shared_dispersion = phi;
+    for (const Rise &x : rises) {
+        SizeEta &e = r.sizes[x.at];
+        e.lr_rise = std::max(0.0, 2.0 * (x.ll_fit - x.ll_flat) / phi);
+        e.p_rise = chi2_sf(e.lr_rise, x.df);
+        e.rises = e.p_rise < opt.alpha && x.gain > 0;
     }
     r.shared_df = static_cast<int64_t>(in.size()) - 1;
     if (in.size() < 2) {

@@ -112,6 +112,7 @@ struct ThresholdResult {
     std::vector<SizeEta> sizes;
     double shared_lr = 0, shared_p = 1;
     int64_t shared_df = 0;
+    double shared_dispersion = 1;  // the test's φ: the larger of the points' and the runs'
     // For a threshold: "common" (two or more sizes rise and one η fits them), "size_dependent"
     // (their η differ), "one_size" (fewer than two sizes rise: not called emergent); empty when
     // sizes are unknown or there is no threshold.
