@@ -7,6 +7,8 @@
 #include <cmath>
 #include <string>
 
+#include "report/tables.h"
+
 namespace em {
 
 using json = nlohmann::json;
@@ -72,6 +74,34 @@ json curve_layer(const CurveParams &p, double lo, double hi, int n, const json &
               {"y", {{"field", "value"}, {"type", "quantitative"}}}}}};
 }
 
+// η's interval as a band (clipped to the window's loss range) and η as a rule.
+void eta_layers(json &layers, const ThresholdLoss &t, double lo, double hi) {
+    if (std::isfinite(t.ci_low) && std::isfinite(t.ci_high))
+        layers.push_back(
+            {{"data",
+              {{"values", {{{"lo", std::max(t.ci_low, lo)}, {"hi", std::min(t.ci_high, hi)}}}}}},
+             {"mark", {{"type", "rect"}, {"color", "#e7298a"}, {"opacity", 0.15}}},
+             {"encoding",
+              {{"x", {{"field", "lo"}, {"type", "quantitative"}}}, {"x2", {{"field", "hi"}}}}}});
+    layers.push_back({{"data", {{"values", {{{"eta", t.loss}}}}}},
+                      {"mark", {{"type", "rule"}, {"color", "#e7298a"}, {"strokeWidth", 2}}},
+                      {"encoding", {{"x", {{"field", "eta"}, {"type", "quantitative"}}}}}});
+}
+
+// A grid panel's title: the verdict with its qualifier and fragility, then the gain.
+json panel_title(const SeriesResult &r) {
+    std::string verdict = r.metric + " · " + r.verdict, notes;
+    if (!r.sizes.qualifier.empty()) notes = r.sizes.qualifier;
+    if (r.stability.fragile) notes += notes.empty() ? "fragile" : ", fragile";
+    if (!notes.empty()) verdict += " (" + notes + ")";
+    json sub = json::array({verdict});
+    // A series that never leaves chance has no gain to speak of (the summary's convention).
+    if (r.verdict != "never_above_chance")
+        sub.push_back(fmt::format("gain {} [{}, {}]", table_g3(r.gain.estimate),
+                                  table_g3(r.gain.ci_low), table_g3(r.gain.ci_high)));
+    return {{"text", r.task}, {"subtitle", sub}, {"anchor", "start"}};
+}
+
 }  // namespace
 
 json chart_series_spec(const SeriesResult &r) {
@@ -89,23 +119,40 @@ json chart_series_spec(const SeriesResult &r) {
                         {{"type", "line"}, {"color", "#d95f02"}, {"strokeDash", {6, 3}}}));
     std::string sub = r.metric + " · " + r.verdict;
     if (r.threshold) {
-        double eta = r.threshold->loss, cl = r.threshold->ci_low, ch = r.threshold->ci_high;
-        if (std::isfinite(cl) && std::isfinite(ch))
-            layers.push_back(
-                {{"data", {{"values", {{{"lo", std::max(cl, lo)}, {"hi", std::min(ch, hi)}}}}}},
-                 {"mark", {{"type", "rect"}, {"color", "#e7298a"}, {"opacity", 0.15}}},
-                 {"encoding",
-                  {{"x", {{"field", "lo"}, {"type", "quantitative"}}},
-                   {"x2", {{"field", "hi"}}}}}});
-        layers.push_back({{"data", {{"values", {{{"eta", eta}}}}}},
-                          {"mark", {{"type", "rule"}, {"color", "#e7298a"}, {"strokeWidth", 2}}},
-                          {"encoding", {{"x", {{"field", "eta"}, {"type", "quantitative"}}}}}});
-        sub += fmt::format(" · η {:.3g} [{:.3g}, {:.3g}]", eta, cl, ch);
+        eta_layers(layers, *r.threshold, lo, hi);
+        sub += fmt::format(" · η {:.3g} [{:.3g}, {:.3g}]", r.threshold->loss, r.threshold->ci_low,
+                           r.threshold->ci_high);
     }
     return {{"width", 340},
             {"height", 220},
             {"title", {{"text", r.task}, {"subtitle", sub}}},
             {"layer", layers}};
+}
+
+json chart_grid_spec(const std::vector<SeriesResult> &results, const std::vector<size_t> &panels,
+                     int64_t &rows) {
+    json concat = json::array();
+    rows = 0;
+    for (size_t k = 0; k < panels.size(); ++k) {
+        const SeriesResult &r = results[panels[k]];
+        rows += r.n_points;
+        double lo = std::isfinite(r.loss_lo) ? r.loss_lo : 0;
+        double hi = std::isfinite(r.loss_hi) ? r.loss_hi : 1;
+        json layers = json::array();
+        json pts = points_layer("loss", {{"reverse", true}, {"zero", false}}, "loss", r.metric);
+        // Vega-Lite draws only one of several layers that share a name.
+        pts["name"] = fmt::format("primary_{}", k);
+        pts["data"] = {{"name", fmt::format("series-{}", panels[k])}};
+        pts["encoding"].erase("shape");
+        layers.push_back(pts);
+        if (std::isfinite(r.baseline)) layers.push_back(chance_layer(r.baseline));
+        layers.push_back(curve_layer(curve_usable(r.threshold_model.params), lo, hi, 60,
+                                     {{"type", "line"}, {"color", "#111"}, {"strokeWidth", 1.5}}));
+        if (r.threshold) eta_layers(layers, *r.threshold, lo, hi);
+        concat.push_back(
+            {{"width", 190}, {"height", 130}, {"title", panel_title(r)}, {"layer", layers}});
+    }
+    return {{"columns", 4}, {"spacing", 16}, {"concat", concat}};
 }
 
 json chart_compute_spec(const SeriesResult &r) {

@@ -49,6 +49,28 @@ struct Checkpoints {
 
 }  // namespace
 
+std::vector<size_t> report_primary_series(const std::vector<SeriesResult> &results) {
+    static const char *const preference[] = {"acc", "acc_norm", "len_norm", "exact_match", "em"};
+    std::vector<std::string> tasks;
+    std::map<std::string, std::vector<size_t>> by_task;
+    for (size_t i = 0; i < results.size(); ++i) {
+        if (!by_task.count(results[i].task)) tasks.push_back(results[i].task);
+        by_task[results[i].task].push_back(i);
+    }
+    std::vector<size_t> out;
+    for (const std::string &task : tasks) {
+        const std::vector<size_t> &idx = by_task[task];
+        size_t pick = results.size();
+        for (const char *m : preference)
+            for (size_t i : idx)
+                if (pick == results.size() && results[i].metric == m) pick = i;
+        for (size_t i : idx)
+            if (pick == results.size() && !results[i].continuous) pick = i;
+        out.push_back(pick == results.size() ? idx.front() : pick);
+    }
+    return out;
+}
+
 Result<std::string> report_html(const AnalysisResult &a, const std::vector<Point> &points,
                                 const ReportOptions &opt) {
     std::string assets = opt.assets.empty() ? assets_dir() : opt.assets;
@@ -139,11 +161,34 @@ Result<std::string> report_html(const AnalysisResult &a, const std::vector<Point
         "runs of different sizes and budgets that fall on one curve against loss but not against "
         "compute.</p>\n");
 
-    add(table_verdicts(results));
-    add(table_continuous(a.continuous_agreement));
+    // What a reader wants first: one panel per task, then the verdicts behind the panels.
+    std::vector<size_t> primary = report_primary_series(results);
+    add("<section id=\"overview\">\n<h2>Tasks at a glance</h2>\n<p class=\"small\">One panel "
+        "per task: its primary metric (acc, else acc_norm, len_norm, exact_match, em, else the "
+        "first discontinuous metric) against loss, decreasing to the right, with points coloured "
+        "by model size. Dashed grey: chance. Black: the fitted threshold model. Pink: η and its "
+        "95% interval, where a threshold was found. Titles: the verdict, with the qualifier and "
+        "fragility in brackets, and the gain at the window's lowest loss with its 95% "
+        "interval.</p>\n");
+    if (primary.empty()) {
+        add("<p>No task metric has points in the window.</p>\n");
+    } else {
+        int64_t rows = 0;
+        json spec = chart_grid_spec(results, primary, rows);
+        add(
+            fmt::format("<div class=\"chart grid\" id=\"chart-grid\" data-expected-points=\"{}\" "
+                        "data-expected-panels=\"{}\"></div>\n",
+                        rows, primary.size()));
+        charts.push_back({{"id", "chart-grid"}, {"spec", spec}});
+    }
+    add("</section>\n<section id=\"primary-verdicts\">\n" + table_primary(results, primary) +
+        "</section>\n");
+    add("<section id=\"all-series\">\n" + table_verdicts(results) + "</section>\n");
+    std::string continuous = table_continuous(a.continuous_agreement);
+    if (!continuous.empty()) add("<section id=\"continuous\">\n" + continuous + "</section>\n");
 
     // Scaling law.
-    add("<h2>Scaling law</h2>\n");
+    add("<section id=\"scaling-law\">\n<h2>Scaling law</h2>\n");
     if (a.scaling_law.fit.ok) {
         add(table_law_fit(a.scaling_law));
         int64_t rows = 0;
@@ -154,27 +199,26 @@ Result<std::string> report_html(const AnalysisResult &a, const std::vector<Point
     } else {
         add("<p>Not fitted: " + html_escape(a.scaling_law.fit.note) + "</p>\n");
     }
+    add("</section>\n");
 
     // Loss against compute.
-    add("<h2>Loss against compute</h2>\n<p>Against loss, runs of every size and budget should fall "
-        "on one curve; "
-        "against compute (6·N·D) they should not. Each bar is the R² of one monotone curve fitted "
-        "to all runs "
-        "against that axis.</p>\n");
+    add("<section id=\"collapse\">\n<h2>Loss against compute</h2>\n<p>Against loss, runs of "
+        "every size and budget should fall on one curve; against compute (6·N·D) they should "
+        "not. Each bar is the R² of one monotone curve fitted to all runs against that "
+        "axis.</p>\n");
     {
         int64_t rows = 0;
         json spec = chart_r2_spec(results, rows);
         chart_div("chart-r2", rows);
         charts.push_back({{"id", "chart-r2"}, {"spec", spec}});
     }
+    add("</section>\n");
 
     // Per task.
-    add("<h2>Tasks</h2>\n<p class=\"small\">Points are checkpoints in the window, coloured by "
-        "model size and shaped "
-        "by token budget (hover for run, step and tokens). Dashed grey: chance. Black: the fitted "
-        "threshold model. "
-        "Pink: η and its 95% interval. Dashed orange: the smooth model fitted to the higher-loss "
-        "part, "
+    add("<section id=\"tasks\">\n<h2>Tasks</h2>\n<p class=\"small\">Points are checkpoints in the "
+        "window, coloured by model size and shaped by token budget (hover for run, step and "
+        "tokens). Dashed grey: chance. Black: the fitted threshold model. Pink: η and its 95% "
+        "interval. Dashed orange: the smooth model fitted to the higher-loss part, "
         "extrapolated.</p>\n");
     int chart_no = 0;
     for (const std::string &task : task_order) {
@@ -200,6 +244,7 @@ Result<std::string> report_html(const AnalysisResult &a, const std::vector<Point
                           {"source", {{"series", ref}}}});
         add("</div>\n");
     }
+    add("</section>\n");
 
     json data = {{"checkpoints",
                   {{"run", ck.run},

@@ -1,10 +1,14 @@
-// The self-contained HTML report of an analysis: per task, performance against loss coloured by
-// model size and shaped by token budget with the chance line, fitted curve and η's interval; the
-// continuous metrics; the loss-versus-compute collapse comparison; the scaling-law fit; a summary
-// of verdicts and correlations. Vega, Vega-Lite and vega-embed are inlined from assets_dir(), so
-// the file opens offline. Each chart reports how many points it drew (data-rendered-points next
-// to data-expected-points) once vega-embed has rendered it, which tests read back from a headless
-// browser.
+// The self-contained HTML report of an analysis. It opens with one small chart per task of its
+// primary metric against loss (coloured by model size, with the chance line, the fitted threshold
+// model and η's interval) and a table of those metrics' verdicts, gains, per-size η and stability;
+// then every series' verdicts and correlations, the continuous metrics, the scaling-law fit, the
+// loss-versus-compute collapse comparison, and per task every metric against loss and against
+// compute. Each part is a <section> with an id, in that order: overview, primary-verdicts,
+// all-series, continuous (when there are continuous metrics), scaling-law, collapse, tasks. Vega,
+// Vega-Lite and vega-embed are inlined from assets_dir(), so the file opens offline. Each chart
+// reports how many points it drew (data-rendered-points next to data-expected-points), and the
+// grid how many panels (data-rendered-panels next to data-expected-panels), once vega-embed has
+// rendered it, which tests read back from a headless browser.
 #pragma once
 
 #include <string>
@@ -21,6 +25,12 @@ struct ReportOptions {
     std::string
         assets;  // node_modules folder holding vega, vega-lite, vega-embed; empty = assets_dir()
 };
+
+// The index in `results` of each task's primary metric, one per task in order of first appearance:
+// the first present of acc, acc_norm, len_norm, exact_match and em; else the task's first
+// non-continuous metric; else its first metric (the reference of analysis.json's
+// continuous_agreement).
+std::vector<size_t> report_primary_series(const std::vector<SeriesResult> &results);
 
 // Builds the HTML text. `points` must be the table the analysis was made from: the report selects
 // them with the analysis' window and checks that every task metric has as many points in it as

@@ -52,14 +52,107 @@ std::string eta_cell(const MetricEta &x) {
                               : std::string("–");
 }
 
+// "emergent", or "emergent (fragile)" when leaving a run out changes the verdict too often.
+std::string verdict_cell(const SeriesResult &r) {
+    std::string label = r.stability.fragile ? r.verdict + " (fragile)" : r.verdict;
+    return fmt::format("<td class=\"l {}{}\">{}</td>", r.verdict,
+                       r.stability.fragile ? " fragile" : "", label);
+}
+
+std::string eta_threshold(const SeriesResult &r) {
+    if (!r.threshold) return "–";
+    return fmt::format("{} [{}, {}]", g3(r.threshold->loss), g3(r.threshold->ci_low),
+                       g3(r.threshold->ci_high));
+}
+
+// A series that never leaves chance has no gain to speak of (the summary's convention).
+std::string gain_cell(const SeriesResult &r) {
+    if (r.verdict == "never_above_chance") return "–";
+    return fmt::format("{} [{}, {}]", g3(r.gain.estimate), g3(r.gain.ci_low), g3(r.gain.ci_high));
+}
+
+std::string percent(double v) {
+    return std::isfinite(v) ? fmt::format("{:.0f}%", 100 * v) : "–";
+}
+
+std::string verdict_kept(const Stability &s) {
+    return s.refits > 0 ? percent(s.verdict_kept) : "not assessed";
+}
+
+// Two significant digits in the paper's style: 110000 -> "1.1e5", 1000000 -> "1e6".
+std::string params_short(double v) {
+    if (!(std::isfinite(v) && v > 0)) return g3(v);
+    int e = static_cast<int>(std::floor(std::log10(v)));
+    std::string m = fmt::format("{:.2g}", v / std::pow(10.0, e));
+    if (m == "10") m = "1", ++e;
+    return m + "e" + std::to_string(e);
+}
+
+// η of each size that reaches below the overall η; * marks the sizes that rise.
+std::string per_size_eta(const SizeThresholds &t) {
+    std::string out;
+    for (const SizeEta &e : t.per_size) {
+        if (!e.reaches) continue;
+        if (!out.empty()) out += ", ";
+        out += fmt::format("n={}: {}{}", params_short(e.params), g3(e.eta), e.rises ? "*" : "");
+    }
+    if (out.empty()) return t.per_size.empty() ? "–" : "no size reaches";
+    return out;
+}
+
+std::string seed_spread_cell(const SeedSpread &s) {
+    if (s.replicate_groups <= 0) return "no replicates";
+    return fmt::format("seed {} vs size {} ({} {})", g3(s.seed_sd), g3(s.size_sd),
+                       s.replicate_groups, s.replicate_groups == 1 ? "pair" : "pairs");
+}
+
 }  // namespace
+
+std::string table_primary(const std::vector<SeriesResult> &results,
+                          const std::vector<size_t> &primary) {
+    std::string html =
+        "<h2>Verdicts of the primary metrics</h2>\n<table><tr><th class=\"l\">task</th>"
+        "<th class=\"l\">metric</th><th class=\"l\">verdict</th><th class=\"l\">qualifier</th>"
+        "<th>η [95% interval]</th><th>gain [95% interval]</th><th>share</th>"
+        "<th class=\"l\">η per size</th><th>shared η p</th><th class=\"l\">seed spread</th>"
+        "<th>verdict kept</th><th>η kept</th></tr>\n";
+    for (size_t i : primary) {
+        const SeriesResult &r = results[i];
+        bool no_gain = r.verdict == "never_above_chance";
+        html += fmt::format(
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td>{}<td class=\"l\">{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td>"
+            "<td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            html_escape(r.task), html_escape(r.metric), verdict_cell(r),
+            r.sizes.qualifier.empty() ? "–" : html_escape(r.sizes.qualifier), eta_threshold(r),
+            gain_cell(r), no_gain ? "–" : percent(r.gain.share), per_size_eta(r.sizes),
+            g3(r.sizes.p), seed_spread_cell(r.seed_spread), verdict_kept(r.stability),
+            r.stability.refits > 0 ? percent(r.stability.eta_kept) : "–");
+    }
+    html +=
+        "</table>\n<p class=\"small\">One row per task, its primary metric (acc, else acc_norm, "
+        "len_norm, exact_match, em, else the first discontinuous metric). Qualifier: whether the "
+        "sizes that reach below η share one threshold (common), do not (size_dependent), or only "
+        "one size rises (one_size). Gain: the fitted rise over the plateau at the window's "
+        "lowest loss; share: that gain as a share of the distance from the plateau to a perfect "
+        "score. η per size: each size's own η, for the sizes with enough points below the overall "
+        "η; * marks the sizes that rise significantly on their own. Shared η p: the test of one η "
+        "for those sizes against one per size. Seed spread: at matched loss, the standard "
+        "deviation between replicate seeds of one size and budget beside that between sizes. "
+        "Verdict kept and η kept: the shares of leave-one-run-out refits that keep the verdict and "
+        "whose η lies in the interval (not assessed with fewer than three runs); a verdict the "
+        "refits keep too rarely (below 90% by default) is marked fragile. "
+        "Formulas: docs/analysis.md.</p>\n";
+    return html;
+}
 
 std::string table_verdicts(const std::vector<SeriesResult> &results) {
     std::string html =
-        "<h2>Verdicts and correlations</h2>\n<table><tr><th class=\"l\">task</th><th "
+        "<h2>Every task metric</h2>\n<table><tr><th class=\"l\">task</th><th "
         "class=\"l\">metric</th>"
-        "<th>points</th><th class=\"l\">verdict</th><th>η [95% "
-        "interval]</th><th>Spearman</th><th>Pearson</th>"
+        "<th>points</th><th class=\"l\">verdict</th><th class=\"l\">qualifier</th><th>η [95% "
+        "interval]</th><th>gain [95% interval]</th><th>verdict kept</th><th>Spearman</th>"
+        "<th>Pearson</th>"
         "<th class=\"l\">best axis</th><th>R² loss</th><th>R² compute</th><th>R² params</th>"
         "<th>size effect p</th><th>beats extrapolation</th></tr>\n";
     for (const SeriesResult &r : results) {
@@ -68,27 +161,23 @@ std::string table_verdicts(const std::vector<SeriesResult> &results) {
             return x ? f3(x->r2) : std::string("–");
         };
         const CollapseAxisResult *loss_axis = r.collapse_axis("loss");
-        std::string eta = "–";
-        if (r.threshold)
-            eta = fmt::format("{} [{}, {}]", g3(r.threshold->loss), g3(r.threshold->ci_low),
-                              g3(r.threshold->ci_high));
         const SeriesExtrapolation &ex = r.extrapolation;
         html += fmt::format(
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l "
-            "{}\">{}</td>"
-            "<td>{}</td><td>{}</td><td>{}</td><td "
-            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td><td>{}</td></tr>\n",
-            html_escape(r.task), html_escape(r.metric), r.n_points, r.verdict, r.verdict, eta,
-            f3(r.spearman), f3(r.pearson), html_escape(r.collapse.best_axis), r2("loss"),
-            r2("log_compute"), r2("log_params"),
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td>{}<td "
+            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
+            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            html_escape(r.task), html_escape(r.metric), r.n_points, verdict_cell(r),
+            r.sizes.qualifier.empty() ? "–" : html_escape(r.sizes.qualifier), eta_threshold(r),
+            gain_cell(r), verdict_kept(r.stability), f3(r.spearman), f3(r.pearson),
+            html_escape(r.collapse.best_axis), r2("loss"), r2("log_compute"), r2("log_params"),
             loss_axis ? g3(loss_axis->size_test.p) : std::string("–"),
             ex.done ? (ex.exceeds_interval ? "yes" : "no") : "–");
     }
     html +=
         "</table>\n<p class=\"small\">η: the loss below which the threshold model rises from "
         "chance, with its "
-        "bootstrap interval (shown for emergent and inconclusive verdicts). Best axis: the axis "
+        "bootstrap interval (shown for emergent and inconclusive verdicts). Gain, qualifier and "
+        "verdict kept: as in the table of primary metrics. Best axis: the axis "
         "against which one "
         "monotone curve explains most variance across all runs. Size effect p: permutation test "
         "for a difference "
