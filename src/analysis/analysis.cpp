@@ -44,6 +44,7 @@ SeriesCollapse series_collapse(const CollapseResult &c) {
         x.r2 = a.r2, x.residual_var = a.residual_var;
         x.size_share = a.size_share, x.budget_share = a.budget_share;
         x.size_test = a.size_test, x.budget_test = a.budget_test;
+        x.schedule_test = a.schedule_test;
         x.by_size = a.by_size, x.by_budget = a.by_budget;
         if (a.axis == "loss") x.curve = step_curve(a.fit);
         out.axes.push_back(std::move(x));
@@ -65,6 +66,11 @@ SeriesExtrapolation series_extrapolation(const ExtrapolationResult &e,
     x.p_above = e.p_above;
     x.exceeds_interval = e.exceeds;
     return x;
+}
+
+// The schedule of a run, from its name: a study's wsd-branch runs carry "-wsd" (docs/study.md).
+double run_schedule(const std::string &run) {
+    return run.find("-wsd") != std::string::npos ? 1.0 : 0.0;
 }
 
 // Run residuals at matched loss from the loss axis's monotone fit: the spread between replicate
@@ -157,6 +163,7 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
         counts = counts && p->n > 0 && p->value >= 0 && p->value <= 1;
         ci.loss.push_back(p->loss), ci.value.push_back(p->value), ci.params.push_back(p->params);
         ci.tokens.push_back(p->tokens), ci.tokens_seen.push_back(p->tokens_seen);
+        ci.schedule.push_back(run_schedule(p->run));
         runs.insert(p->run);
     }
     d.binomial = counts;

@@ -212,9 +212,15 @@ CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &
         ax.residual_var = rss / static_cast<double>(n);
         ax.by_size = residuals_by(in.params, res, ax.size_share);
         ax.by_budget = residuals_by(in.tokens, res, ax.budget_share);
+        const bool schedules = in.schedule.size() == n &&
+                               std::any_of(in.schedule.begin(), in.schedule.end(),
+                                           [&](double v) { return v != in.schedule.front(); });
+        ax.schedule_test.p = ax.schedule_test.stat = ax.schedule_test.effect = std::nan("");
         if (a < 2) {
             ax.size_test = permutation_test(ax.x, in.params, res, in.run, opt, 2 * a + 1);
             ax.budget_test = permutation_test(ax.x, in.tokens, res, in.run, opt, 2 * a + 2);
+            if (schedules)
+                ax.schedule_test = permutation_test(ax.x, in.schedule, res, in.run, opt, 7 + a);
         } else {
             ax.size_test.p = ax.budget_test.p = std::nan("");
             ax.size_test.stat = ax.size_test.effect = ax.budget_test.stat = ax.budget_test.effect =

@@ -15,7 +15,10 @@ namespace em {
 struct CollapseInput {
     std::vector<double> loss, value, params, tokens, tokens_seen;  // per point
     std::vector<int32_t> run;  // per point, 0-based run ids (empty: runs unknown)
-    double sign = 1;           // +1 when higher values are better
+    // Per point, the learning-rate schedule of its run (0 cosine, 1 warmup-stable-decay, ...);
+    // empty, or a single value throughout, when the runs share one schedule.
+    std::vector<double> schedule;
+    double sign = 1;  // +1 when higher values are better
 };
 
 struct GroupResidual {
@@ -41,6 +44,9 @@ struct CollapseAxis {
     std::vector<GroupResidual> by_size, by_budget;
     double size_share = 0, budget_share = 0;  // share of residual SS between sizes / budgets
     PermutationTest size_test, budget_test;   // not run on the params axis (one size per bin)
+    // The same test with the schedule as the group: do runs trained on another schedule sit off
+    // the curve at matched loss? p NaN (bins 0) when the runs share one schedule.
+    PermutationTest schedule_test;
     IsotonicFit fit;
     std::vector<double> x;  // the axis value of each point
 };

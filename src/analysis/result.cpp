@@ -67,6 +67,7 @@ json collapse_json(const SeriesCollapse &c) {
                   {"budget_share", num(a.budget_share)},
                   {"size_test", perm_json(a.size_test)},
                   {"budget_test", perm_json(a.budget_test)},
+                  {"schedule_test", perm_json(a.schedule_test)},
                   {"by_size", groups_json(a.by_size, "params")},
                   {"by_budget", groups_json(a.by_budget, "tokens")}};
         if (a.curve) {
@@ -468,6 +469,8 @@ SeriesCollapse collapse_read(Reader &in, const json &j, const std::string &at) {
             a.size_test = perm_read(in, *t, Reader::join(p, "size_test"));
         if (const json *t = in.object(x, p, "budget_test"))
             a.budget_test = perm_read(in, *t, Reader::join(p, "budget_test"));
+        if (const json *t = in.object(x, p, "schedule_test"))
+            a.schedule_test = perm_read(in, *t, Reader::join(p, "schedule_test"));
         a.by_size = groups_read(in, x, p, "by_size", "params");
         a.by_budget = groups_read(in, x, p, "by_budget", "tokens");
         if (x.is_object() && x.contains("curve")) {

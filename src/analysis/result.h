@@ -120,6 +120,7 @@ struct CollapseAxisResult {
     double r2 = kUndefined, residual_var = kUndefined;
     double size_share = kUndefined, budget_share = kUndefined;
     PermutationTest size_test, budget_test;
+    PermutationTest schedule_test;                  // p null when the runs share one schedule
     std::vector<GroupResidual> by_size, by_budget;  // key: params, tokens
     std::optional<StepCurve> curve;                 // the loss axis only
 };

@@ -233,10 +233,9 @@ FamilySet fit_families(const CurveStats &stats, double lo, double hi) {
 
 // η of a fitted curve: where it stands opt.onset_margin above its plateau, looked for down to as
 // far below the window as the onset may lie above it.
-double departure(const CurveParams &p, const ThresholdOptions &opt, double onset_lo,
-                 double onset_hi) {
-    const double span = (onset_hi - onset_lo) / (1.0 + opt.onset_extension);  // the window's
-    const double depth = p.onset - (onset_lo - opt.onset_extension * span);
+double departure(const CurveParams &p, const ThresholdOptions &opt, const ThresholdResult &r) {
+    const double span = r.window_hi - r.window_lo;
+    const double depth = p.onset - (r.window_lo - opt.onset_extension * span);
     return curve_departure(p, opt.onset_margin, depth);
 }
 
@@ -376,7 +375,7 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
                              oriented_gain(fit.params, data.lo), fit.k - flat.k});
             e.reaches = true;
             CurveFit own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
-            e.eta = departure(own.params, opt, onset_lo, onset_hi);
+            e.eta = departure(own.params, opt, r);
             data.stats = std::move(start);
             in.push_back(std::move(data));
         } else {
@@ -476,7 +475,11 @@ ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
     r.window_lo = *std::min_element(d.loss.begin(), d.loss.end());
     r.window_hi = *std::max_element(d.loss.begin(), d.loss.end());
     double span = r.window_hi - r.window_lo;
-    double onset_lo = r.window_lo, onset_hi = r.window_hi + opt.onset_extension * span;
+    // An onset above the window needs a plateau known from elsewhere (chance): with a free
+    // plateau nothing above the window pins it, and a rise that levels off inside the window
+    // would fit with any plateau at all.
+    double onset_lo = r.window_lo,
+           onset_hi = r.window_hi + (d.plateau_free ? 0.0 : opt.onset_extension * span);
 
     CurveGroups groups = curve_groups_build(d.loss, std::max(span, 1e-12) * opt.group_width_frac);
     CurveStats stats = curve_stats(d, groups, {}, {});
@@ -503,14 +506,14 @@ ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
     // η from the start of the rise (onset_refit), with the families' Akaike weights there (equal
     // parameter counts: likelihood ratios, quasi when overdispersed).
     const FamilySet start = onset_refit(stats, set, r.window_lo, onset_lo, onset_hi);
-    r.eta = departure(start.fits[start.best].params, opt, onset_lo, onset_hi);
+    r.eta = departure(start.fits[start.best].params, opt, r);
     double wsum = 0;
     r.families.resize(kCurveFamilyCount);
     for (int f = 0; f < kCurveFamilyCount; ++f) {
         FamilyFit &ff = r.families[f];
         ff.family = kCurveFamilies[f];
         ff.loglik = start.fits[f].loglik;
-        ff.eta = departure(start.fits[f].params, opt, onset_lo, onset_hi);
+        ff.eta = departure(start.fits[f].params, opt, r);
         ff.aic_weight = std::exp((start.fits[f].loglik - start.fits[start.best].loglik) / phi);
         wsum += ff.aic_weight;
     }
@@ -559,7 +562,7 @@ ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
             FamilySet st = onset_refit(s, fs, r.window_lo, onset_lo, onset_hi);
             const size_t bi = static_cast<size_t>(b);
             for (int f = 0; f < kCurveFamilyCount; ++f)
-                fam[f][bi] = departure(st.fits[f].params, opt, onset_lo, onset_hi);
+                fam[f][bi] = departure(st.fits[f].params, opt, r);
             sel[bi] = fam[st.best][bi];
             gains[bi] = oriented_gain(fs.fits[fs.best].params, r.window_lo);
         }
