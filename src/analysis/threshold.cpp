@@ -290,7 +290,6 @@ CurveData subset(const CurveData &d, const std::vector<size_t> &idx) {
     CurveData out;
     out.baseline = d.baseline, out.plateau_free = d.plateau_free, out.sign = d.sign;
     out.binomial = d.binomial, out.perfect = d.perfect;
-    std::vector<int32_t> run_id, size_id;
     for (size_t i : idx) {
         out.loss.push_back(d.loss[i]);
         out.value.push_back(d.value[i]);
@@ -300,18 +299,18 @@ CurveData subset(const CurveData &d, const std::vector<size_t> &idx) {
     }
     // Renumber runs densely; sizes keep their ids (size_params stays valid).
     std::vector<int32_t> map;
+    int32_t next = 0;
     for (int32_t &r : out.run) {
         if (static_cast<size_t>(r) >= map.size()) map.resize(static_cast<size_t>(r) + 1, -1);
-        if (map[static_cast<size_t>(r)] < 0)
-            map[static_cast<size_t>(r)] = static_cast<int32_t>(run_id.size()), run_id.push_back(r);
-        r = map[static_cast<size_t>(r)];
+        int32_t &id = map[static_cast<size_t>(r)];
+        if (id < 0) id = next++;
+        r = id;
     }
     out.size_params = d.size_params;
     return out;
 }
 
-// Fits one family to one size's points with the onset free and, for the shared-threshold test,
-// pinned; the flat model gives the size's own rise test.
+// One size's points as fit statistics, and its loss range.
 struct SizeData {
     CurveStats stats;
     double lo = 0, hi = 0;
