@@ -365,16 +365,25 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
                                : data.lo;
         int kept = 0;
         CurveStats start = stats_above(data.stats, cut, kept);
-        // A size takes part when it has points enough below η to show whether it rises there.
+        const double gain = oriented_gain(fit.params, data.lo);
+        CurveFit own;
+        double own_eta = std::nan("");
+        if (kept >= 3) {
+            own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
+            own_eta = departure(own.params, opt, r);
+        }
+        // A size takes part when it has points enough below η to show whether it rises there;
+        // a size that makes half the gain on its own counts its points below its own η, so that
+        // one rising well above the pooled η (which the other sizes pull down) is not left out.
+        const double reach_below =
+            gain > half_gain && std::isfinite(own_eta) ? std::max(r.eta, own_eta) : r.eta;
         int64_t below = 0;
-        for (double l : sd.loss) below += l < r.eta;
+        for (double l : sd.loss) below += l < reach_below;
         if (e.points >= opt.min_points && below >= opt.min_stretch_points && kept >= 3) {
             CurveFit flat = curve_fit_flat(data.stats);
-            rises.push_back({r.sizes.size(), fit.loglik, flat.loglik,
-                             oriented_gain(fit.params, data.lo), fit.k - flat.k});
+            rises.push_back({r.sizes.size(), fit.loglik, flat.loglik, gain, fit.k - flat.k});
             e.reaches = true;
-            CurveFit own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
-            e.eta = departure(own.params, opt, r);
+            e.eta = own_eta;
             data.stats = std::move(start);
             in.push_back(std::move(data));
         } else {
