@@ -202,7 +202,8 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
         r.threshold = ThresholdLoss{t.eta, t.eta_ci_low, t.eta_ci_high};
     r.eta = {t.eta, t.eta_ci_low, t.eta_ci_high, t.bootstrap_done, t.bootstrap_unit};
     r.families = t.families;
-    r.gain = {t.gain_at_window_bottom, t.gain_ci_low, t.gain_ci_high, t.gain_share};
+    r.gain = {t.gain_at_window_bottom, t.gain_ci_low, t.gain_ci_high, t.gain_share,
+              t.rise_in_window};
     r.sizes = {t.sizes, t.shared_lr, t.shared_p, t.shared_df, t.shared_dispersion, t.qualifier};
     r.stability = t.stability;
     r.seed_spread = seed_spread(col, ci);

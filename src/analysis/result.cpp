@@ -185,7 +185,8 @@ json series_json(const SeriesResult &s) {
          {{"estimate", num(s.gain.estimate)},
           {"ci_low", num(s.gain.ci_low)},
           {"ci_high", num(s.gain.ci_high)},
-          {"share", num(s.gain.share)}}},
+          {"share", num(s.gain.share)},
+          {"in_window", num(s.gain.in_window)}}},
         {"families", families_json(s.families)},
         {"sizes", sizes_json(s.sizes)},
         {"stability",
@@ -583,7 +584,8 @@ SeriesResult series_read(Reader &in, const json &j, const std::string &at) {
     if (const json *g = in.object(j, at, "gain")) {
         std::string p = Reader::join(at, "gain");
         s.gain = {in.number(*g, p, "estimate"), in.number(*g, p, "ci_low"),
-                  in.number(*g, p, "ci_high"), in.number(*g, p, "share")};
+                  in.number(*g, p, "ci_high"), in.number(*g, p, "share"),
+                  in.number(*g, p, "in_window")};
     }
     if (const json *a = in.array(j, at, "families")) {
         std::string p = Reader::join(at, "families");

@@ -21,7 +21,7 @@ namespace em {
 
 // analysis.json carries "format": "emergence-analysis" and this version; a reader refuses others.
 constexpr const char *kAnalysisFormat = "emergence-analysis";
-constexpr int64_t kAnalysisVersion = 2;
+constexpr int64_t kAnalysisVersion = 3;
 
 // Numbers that are undefined (a test with too few points) are NaN here and null in the file.
 constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
@@ -136,6 +136,7 @@ struct SeriesCollapse {
 struct Gain {
     double estimate = kUndefined, ci_low = kUndefined, ci_high = kUndefined;
     double share = kUndefined;
+    double in_window = kUndefined;  // the fitted change from the window's top to its bottom
 };
 
 // η per model size and the test of one η shared by the sizes that reach below it.

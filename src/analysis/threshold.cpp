@@ -182,6 +182,15 @@ void qualify(const ThresholdOptions &opt, ThresholdResult &r) {
         r.verdict = "marginal";
         return;
     }
+    if (r.verdict == "smooth" && r.rise_in_window < opt.min_gain) {
+        r.reasons.push_back(fmt::format(
+            "above chance across the window (fitted gain {:.3g} at its bottom), but it rises only "
+            "{:.3g} inside it, below the practical minimum {:.3g}: the task rose at losses above "
+            "the window, and does not improve smoothly within it",
+            r.gain_at_window_bottom, r.rise_in_window, opt.min_gain));
+        r.verdict = "marginal";
+        return;
+    }
     if (r.verdict != "emergent" || r.sizes.empty()) return;
     int rising = 0;
     for (const SizeEta &e : r.sizes) rising += e.rises ? 1 : 0;
@@ -511,6 +520,7 @@ ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
     r.p_rise = chi2_sf(r.lr_rise, r.df_rise);
     const CurveParams &tp = r.threshold.params;
     r.gain_at_window_bottom = oriented_gain(tp, r.window_lo);
+    r.rise_in_window = r.gain_at_window_bottom - oriented_gain(tp, r.window_hi);
     // η from the start of the rise (onset_refit), with the families' Akaike weights there (equal
     // parameter counts: likelihood ratios, quasi when overdispersed).
     const FamilySet start = onset_refit(stats, set, r.window_lo, onset_lo, onset_hi);

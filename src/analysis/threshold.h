@@ -107,6 +107,10 @@ struct ThresholdResult {
     double gain_at_window_bottom = 0;  // fitted oriented gain over the plateau at the lowest loss
     double gain_ci_low = 0, gain_ci_high = 0;  // its bootstrap interval (the selected family's)
     double gain_share = 0;  // gain / |perfect - plateau|; NaN without a perfect value
+    // The fitted oriented change from the window's top to its bottom: the gain less what the task
+    // had already gained above the window. A task above chance across the window that barely
+    // improves inside it (it rose at higher losses) is not a smooth riser here: `marginal`.
+    double rise_in_window = 0;
     // Per size (when sizes are known), and the likelihood-ratio test of one η shared by the sizes
     // that reach below η against an η per size (df = those sizes - 1).
     std::vector<SizeEta> sizes;

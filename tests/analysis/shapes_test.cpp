@@ -263,6 +263,35 @@ TEST(Shapes, SmoothAndFlatTasksAreNotEmergent) {
     EXPECT_LE(emergent, static_cast<int>(std::floor(0.05 * cases)));
 }
 
+// A task already above chance across the window that does not improve inside it (it rose at
+// losses above the window, and drifts a little as the loss falls on) is not a smooth riser: the
+// fitted gain over chance is real, the rise within the window is not.
+TEST(Shapes, ATaskAboveChanceThatDoesNotImproveIsNotSmooth) {
+    const Design &x = design();
+    const int seeds = seeds_for_test(4, 40);
+    int smooth = 0, emergent = 0, cases = 0;
+    for (double drift : {-0.03, 0.0, 0.01}) {
+        Truth level = [&, drift](double L, int) {
+            return 0.32 + drift * (x.hi - L) / (x.hi - x.lo);
+        };
+        std::mutex mu;
+        parallel_for(seeds, [&](int64_t b, int64_t e) {
+            for (int64_t k = b; k < e; ++k) {
+                uint64_t seed =
+                    2100 + 31 * static_cast<uint64_t>(k) + static_cast<uint64_t>(100 * (drift + 1));
+                ThresholdResult r = threshold_analyze(draw(level, 400, seed), options(seed));
+                std::lock_guard<std::mutex> lock(mu);
+                ++cases;
+                smooth += r.verdict == "smooth";
+                emergent += r.verdict == "emergent";
+            }
+        });
+    }
+    std::printf("above chance, no rise in the window: smooth %d, emergent %d of %d\n", smooth,
+                emergent, cases);
+    EXPECT_EQ(smooth + emergent, 0);
+}
+
 // Runs that sit above or below the curve as a whole (seeds do: their checkpoints share an
 // initialization, a data order and the evaluation items; seeds-small's spread about 0.1 at
 // matched loss) must not turn a smooth rise into a threshold, even at SD 0.1; a planted
