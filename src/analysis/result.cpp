@@ -738,6 +738,8 @@ CurveParams curve_usable(const CurveParams &p) {
     q.amplitude = or_else(p.amplitude, 0);
     q.exponent = or_else(p.exponent, 1);
     q.sign = or_else(p.sign, 1);
+    q.family = p.family;
+    q.scale = or_else(p.scale, 1);
     return q;
 }
 

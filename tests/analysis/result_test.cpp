@@ -113,6 +113,24 @@ void expect_refused(const json &j, const std::string &want) {
     EXPECT_NE(m.find("emergence analyze"), std::string::npos) << m;
 }
 
+// The curve a chart draws and `predict` evaluates is the fitted one, whatever its family: a
+// sigmoid or capped fit must not come back as a power law (the report once drew every
+// non-power fit as a straight line that way).
+TEST(AnalysisResult, UsableCurveKeepsItsFamily) {
+    for (CurveFamily f :
+         {CurveFamily::power, CurveFamily::saturating, CurveFamily::sigmoid, CurveFamily::capped}) {
+        CurveParams p;
+        p.family = f, p.plateau = 0.25, p.onset = 3.3, p.amplitude = 0.06, p.exponent = 1.0,
+        p.scale = 0.33, p.sign = 1;
+        CurveParams q = curve_usable(p);
+        for (double L : {3.5, 3.0, 2.5, 1.7}) EXPECT_DOUBLE_EQ(q.eval(L), p.eval(L));
+    }
+    CurveParams undefined;
+    undefined.plateau = 0.25, undefined.amplitude = std::nan(""), undefined.scale = std::nan("");
+    undefined.family = CurveFamily::sigmoid;
+    EXPECT_DOUBLE_EQ(curve_usable(undefined).eval(1.0), 0.25);  // no rise
+}
+
 TEST(AnalysisResult, ReadRefusesAnotherVersionAndMissingOrMistypedKeys) {
     const json good = analysis_to_json(planted_result());
     ASSERT_TRUE(analysis_from_json(good, "an/analysis.json").is_ok());
