@@ -12,7 +12,7 @@ machine.
 
 Sets of shapes (--set):
   paper-small  the six sizes of configs/paper-small.toml (vocabulary 8192, seq 256, batch 16)
-  quick        the three sizes of configs/quick.toml (vocabulary 4096, seq 128, batch 16)
+  quick        the three sizes of configs/quick.toml (vocabulary 4096, seq 256, batch 16)
   classic      d128/L4, d256/L6, d384/L8, d512/L8 (vocabulary 8192, seq 256, batch 16)
 
 usage: bench/train_bench.py [--set paper-small] [--threads 1,2] [--reps 3] [--steps 3]
@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SETS = {  # name: (vocab, seq, batch, rope percent, [(d_model, layers, heads), ...])
     "paper-small": (8192, 256, 16, 50, [(64, 1, 2), (96, 1, 3), (96, 2, 3), (128, 2, 4), (128, 4, 4),
                                         (224, 3, 7)]),
-    "quick": (4096, 128, 16, 50, [(64, 2, 2), (96, 3, 3), (128, 4, 4)]),
+    "quick": (4096, 256, 16, 50, [(64, 1, 2), (96, 1, 3), (96, 2, 3)]),
     "classic": (8192, 256, 16, 100, [(128, 4, 4), (256, 6, 8), (384, 8, 6), (512, 8, 8)]),
 }
 
