@@ -209,7 +209,7 @@ TEST(Shapes, LongEtaCoversOnsetsOfShapesOutsideTheFamilies) {
 
 // Counts the verdicts (and qualifiers) of `seeds` draws of a planted task.
 struct Verdicts {
-    int emergent = 0, size_dependent = 0, cases = 0;
+    int emergent = 0, size_dependent = 0, smooth = 0, cases = 0;
 };
 
 Verdicts verdicts_of(const Truth &truth, int64_t n, int seeds, uint64_t base, double run_sd = 0) {
@@ -231,6 +231,7 @@ Verdicts verdicts_of(const Truth &truth, int64_t n, int seeds, uint64_t base, do
             }
             ++v.cases;
             v.emergent += r.verdict == "emergent";
+            v.smooth += r.verdict == "smooth";
             v.size_dependent += r.verdict == "emergent" && r.qualifier == "size_dependent";
         }
     });
@@ -274,18 +275,9 @@ TEST(Shapes, ATaskAboveChanceThatDoesNotImproveIsNotSmooth) {
         Truth level = [&, drift](double L, int) {
             return 0.32 + drift * (x.hi - L) / (x.hi - x.lo);
         };
-        std::mutex mu;
-        parallel_for(seeds, [&](int64_t b, int64_t e) {
-            for (int64_t k = b; k < e; ++k) {
-                uint64_t seed =
-                    2100 + 31 * static_cast<uint64_t>(k) + static_cast<uint64_t>(100 * (drift + 1));
-                ThresholdResult r = threshold_analyze(draw(level, 400, seed), options(seed));
-                std::lock_guard<std::mutex> lock(mu);
-                ++cases;
-                smooth += r.verdict == "smooth";
-                emergent += r.verdict == "emergent";
-            }
-        });
+        Verdicts v =
+            verdicts_of(level, 400, seeds, 2100 + static_cast<uint64_t>(100 * (drift + 1)));
+        smooth += v.smooth, emergent += v.emergent, cases += v.cases;
     }
     std::printf("above chance, no rise in the window: smooth %d, emergent %d of %d\n", smooth,
                 emergent, cases);
