@@ -375,19 +375,21 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
         int kept = 0;
         CurveStats start = stats_above(data.stats, cut, kept);
         const double gain = oriented_gain(fit.params, data.lo);
-        CurveFit own;
-        double own_eta = std::nan("");
-        if (kept >= 3) {
-            own = curve_fit(start, std::max(onset_lo, cut), onset_hi, family);
-            own_eta = departure(own.params, opt, r);
-        }
+        auto points_below = [&](double loss) {
+            int64_t below = 0;
+            for (double l : sd.loss) below += l < loss;
+            return below;
+        };
         // A size takes part when it has points enough below η to show whether it rises there;
         // a size that makes half the gain on its own counts its points below its own η, so that
         // one rising well above the pooled η (which the other sizes pull down) is not left out.
-        const double reach_below =
-            gain > half_gain && std::isfinite(own_eta) ? std::max(r.eta, own_eta) : r.eta;
-        int64_t below = 0;
-        for (double l : sd.loss) below += l < reach_below;
+        double own_eta = std::nan("");
+        if (kept >= 3)
+            own_eta = departure(curve_fit(start, std::max(onset_lo, cut), onset_hi, family).params,
+                                opt, r);
+        int64_t below = points_below(r.eta);
+        if (below < opt.min_stretch_points && gain > half_gain && own_eta > r.eta)
+            below = points_below(own_eta);
         if (e.points >= opt.min_points && below >= opt.min_stretch_points && kept >= 3) {
             CurveFit flat = curve_fit_flat(data.stats);
             rises.push_back({r.sizes.size(), fit.loglik, flat.loglik, gain, fit.k - flat.k});
