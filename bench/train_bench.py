@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Training throughput of the engine against PyTorch on the shapes a study trains, interleaved
-(engine, engine with the unfused head, [an earlier build], PyTorch, engine, ...) so drift on a
-shared machine hits all alike. Reports medians, the engine/PyTorch ratio, the engine's GFLOP/s as
-a share of the single-core sgemm peak measured in the same run, and the share of a training step
-spent in the output head and its cross-entropy, fused and unfused. Prints a Markdown table.
+(engine, engine with the fused head's OpenBLAS products, engine with the unfused head, [an earlier
+build], PyTorch, engine, ...) so drift on a shared machine hits all alike. Reports medians, the
+engine/PyTorch ratio, the engine's GFLOP/s as a share of the single-core sgemm peak measured in the
+same run, and the share of a training step spent in the output head and its cross-entropy: the
+engine's head (hand-written products on AVX-512 CPUs when d_model is a multiple of 16), the same
+fused head on OpenBLAS's products (EMERGENCE_HEAD_KERNEL=blas), and the unfused head. Prints a
+Markdown table.
 
 Every row records the machine's state while it ran: the CPU time other processes took (from
 /proc/stat, less this bench's own children) and the load average. A row measured while other
@@ -36,8 +39,12 @@ SETS = {  # name: (vocab, seq, batch, rope percent, [(d_model, layers, heads), .
 }
 
 
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+BLAS_HEAD = dict(os.environ, EMERGENCE_HEAD_KERNEL="blas")
+
+
+def run(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env=env).stdout.strip().splitlines()[-1]
     return json.loads(out)
 
 
@@ -92,13 +99,16 @@ def main():
                           "--seq", str(seq), "--batch", str(batch), "--steps", str(a.steps),
                           "--threads", str(threads)]
                 args = common + ["--mode", mode]
-                got = {k: [] for k in ("fused", "unfused", "base", "peer", "gflops", "head_f", "head_u")}
+                got = {k: [] for k in ("fused", "blas", "unfused", "base", "peer", "gflops", "head_f",
+                                       "head_b", "head_u")}
                 load0 = os.getloadavg()[0]
                 meter.start()
                 for _ in range(a.reps):
                     r = run([engine] + args + ["--rope-percent", str(rope)])
                     got["fused"].append(r["tokens_per_s"])
                     got["gflops"].append(r["gflops"])
+                    got["blas"].append(run([engine] + args + ["--rope-percent", str(rope)],
+                                           env=BLAS_HEAD)["tokens_per_s"])
                     got["unfused"].append(run([engine] + args + ["--rope-percent", str(rope),
                                                                  "--unfused-head", "1"])["tokens_per_s"])
                     if base:
@@ -108,6 +118,7 @@ def main():
                     if mode == "train":
                         h = common + ["--mode", "head"]
                         got["head_f"].append(run([engine] + h)["tokens_per_s"])
+                        got["head_b"].append(run([engine] + h, env=BLAS_HEAD)["tokens_per_s"])
                         got["head_u"].append(run([engine] + h + ["--unfused-head", "1"])["tokens_per_s"])
                 busy = meter.stop()
                 med = {k: statistics.median(v) if v else None for k, v in got.items()}
@@ -120,10 +131,12 @@ def main():
     print(f"set {a.set}: vocabulary {vocab}, seq {seq}, batch {batch}, RoPE on {rope}% of head dims; "
           f"medians of {a.reps} interleaved runs of {a.steps} steps; single-core sgemm peak (OpenBLAS) "
           f"{peaks[0]:.1f} GFLOP/s at the start, {peaks[1]:.1f} at the end; {os.cpu_count()} CPUs\n")
-    cols = ["model", "threads", "mode", "emergence tok/s", "unfused head tok/s"]
+    cols = ["model", "threads", "mode", "emergence tok/s", "BLAS head tok/s", "vs BLAS head",
+            "unfused head tok/s"]
     cols += ["base tok/s", "vs base"] if base else []
     cols += ["PyTorch tok/s", "vs PyTorch"] if not a.no_peer else []
-    cols += ["GFLOP/s", "% of 1-core peak", "head share fused / unfused", "others (cores)", "load"]
+    cols += ["GFLOP/s", "% of 1-core peak", "head share: engine / BLAS / unfused", "others (cores)",
+             "load"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for d, layers, threads, mode, m, busy, load0 in rows:
@@ -132,14 +145,16 @@ def main():
         def ratio(x):
             return f"{m['fused'] / x:.2f}x" if quiet else "busy"
 
-        cells = [f"d{d}/L{layers}", str(threads), mode, f"{m['fused']:,.0f}", f"{m['unfused']:,.0f}"]
+        cells = [f"d{d}/L{layers}", str(threads), mode, f"{m['fused']:,.0f}", f"{m['blas']:,.0f}",
+                 ratio(m["blas"]), f"{m['unfused']:,.0f}"]
         if base:
             cells += [f"{m['base']:,.0f}", ratio(m["base"])]
         if not a.no_peer:
             cells += [f"{m['peer']:,.0f}", ratio(m["peer"])]
         cells += [f"{m['gflops']:.1f}", f"{100 * m['gflops'] / peak / threads:.0f}%" if quiet else "busy"]
         if m["head_f"]:
-            cells.append(f"{100 * m['fused'] / m['head_f']:.0f}% / {100 * m['unfused'] / m['head_u']:.0f}%")
+            cells.append(f"{100 * m['fused'] / m['head_f']:.0f}% / {100 * m['blas'] / m['head_b']:.0f}% / "
+                         f"{100 * m['unfused'] / m['head_u']:.0f}%")
         else:
             cells.append("")
         cells += [f"{busy:.2f}", f"{load0:.2f}"]

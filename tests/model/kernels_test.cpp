@@ -304,11 +304,16 @@ TEST_P(Kernels, CrossEntropyMatchesDoubleReferenceAtVocabularyScale) {
     EXPECT_LT(worst, 1e-7);
 }
 
-// The fused head against the unfused path (matmul, cross-entropy, matmul backward) and against
+using HeadFn = double (*)(float *, float *, float *, const float *, const float *, const int32_t *,
+                          int64_t, int64_t, int64_t, float *);
+
+// A fused head against the unfused path (matmul, cross-entropy, matmul backward) and against
 // finite differences of its own loss. N and V are not multiples of the fused kernel's row chunk
-// and vocabulary block, so partial chunks and blocks are covered; one row is ignored.
-TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
-    const int64_t N = kHeadRows + 37, C = 24, V = 2 * kHeadBlock + 77;
+// and vocabulary block (nor V of 16), so partial chunks, blocks and panels are covered; one row is
+// ignored.
+void check_head(HeadFn head, int64_t C) {
+    SCOPED_TRACE("C = " + std::to_string(C));
+    const int64_t N = kHeadRows + 37, V = 2 * kHeadBlock + 77;
     auto x = randn(N * C, 41), w = randn(V * C, 42, 0.3f);
     std::vector<int32_t> y(static_cast<size_t>(N));
     Rng r(43);
@@ -318,8 +323,8 @@ TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
     y[7] = static_cast<int32_t>(V - 1);
     std::vector<float> scratch(lm_head_crossentropy_scratch(C, V)), losses(N), ref_losses(N);
     std::vector<float> dx(N * C, 0.5f), dw(V * C, 0.25f);  // accumulates onto what is there
-    double loss = lm_head_crossentropy(dx.data(), dw.data(), losses.data(), x.data(), w.data(),
-                                       y.data(), N, C, V, scratch.data());
+    double loss = head(dx.data(), dw.data(), losses.data(), x.data(), w.data(), y.data(), N, C, V,
+                       scratch.data());
     std::vector<float> logits(N * V), rdx(N * C, 0.5f), rdw(V * C, 0.25f);
     matmul_forward(logits.data(), x.data(), w.data(), N, C, V);
     double ref =
@@ -332,13 +337,13 @@ TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
     EXPECT_LT(nerr(dw, rdw), 1e-5);
     // The loss alone (no gradients) is the same loss.
     std::vector<float> only(N);
-    EXPECT_EQ(lm_head_crossentropy(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N,
-                                   C, V, scratch.data()),
-              loss);
+    EXPECT_EQ(
+        head(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N, C, V, scratch.data()),
+        loss);
     EXPECT_EQ(only, losses);
     auto f = [&] {
-        return lm_head_crossentropy(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N,
-                                    C, V, scratch.data());
+        return head(nullptr, nullptr, only.data(), x.data(), w.data(), y.data(), N, C, V,
+                    scratch.data());
     };
     for (auto &v : dx) v -= 0.5f;
     for (auto &v : dw) v -= 0.25f;
@@ -346,8 +351,20 @@ TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
     check_fd(w, dw, f, "dweight", 1e-2, 2e-2);
 }
 
-// The fused head's results are the same bits at 1, 2 and 3 threads: its chunks are fixed sizes
-// and its block sums run in block order.
+TEST_P(Kernels, FusedHeadMatchesUnfusedPathAndFiniteDifferences) {
+    check_head(lm_head_crossentropy_blas, 24);
+    check_head(lm_head_crossentropy, 24);
+}
+
+// The hand-written AVX-512 head, at widths of one to fourteen 16-wide vectors: one group of
+// columns of every tile shape the drivers pick, and two groups (224 = 7 + 7, 144 = 5 + 4).
+TEST_P(Kernels, HandWrittenHeadMatchesUnfusedPathAndFiniteDifferences) {
+    if (!lm_head_avx512_usable(64)) GTEST_SKIP() << "no AVX-512 on this CPU";
+    for (int64_t C : {16, 48, 64, 96, 128, 144, 224}) check_head(lm_head_crossentropy_avx512, C);
+}
+
+// The fused heads' results are the same bits at 1, 2 and 3 threads: their chunks are fixed sizes
+// and every sum runs in a fixed order.
 TEST(FusedHead, BitIdenticalAcrossThreadCounts) {
     const int64_t N = 3 * kHeadRows + 5, C = 32, V = 3 * kHeadBlock + 11;
     auto x = randn(N * C, 51), w = randn(V * C, 52, 0.3f);
@@ -355,22 +372,24 @@ TEST(FusedHead, BitIdenticalAcrossThreadCounts) {
     Rng r(53);
     for (auto &t : y) t = static_cast<int32_t>(r.below(static_cast<uint64_t>(V)));
     std::vector<float> scratch(lm_head_crossentropy_scratch(C, V));
-    std::vector<std::vector<float>> got;
-    std::vector<double> loss;
-    for (int threads : {1, 2, 3}) {
-        parallel_set_threads(threads);
-        std::vector<float> dx(N * C, 0.0f), dw(V * C, 0.0f), losses(N);
-        loss.push_back(lm_head_crossentropy(dx.data(), dw.data(), losses.data(), x.data(), w.data(),
-                                            y.data(), N, C, V, scratch.data()));
-        dx.insert(dx.end(), dw.begin(), dw.end());
-        dx.insert(dx.end(), losses.begin(), losses.end());
-        got.push_back(dx);
+    for (HeadFn head : {lm_head_crossentropy_blas, lm_head_crossentropy_avx512}) {
+        std::vector<std::vector<float>> got;
+        std::vector<double> loss;
+        for (int threads : {1, 2, 3}) {
+            parallel_set_threads(threads);
+            std::vector<float> dx(N * C, 0.0f), dw(V * C, 0.0f), losses(N);
+            loss.push_back(head(dx.data(), dw.data(), losses.data(), x.data(), w.data(), y.data(),
+                                N, C, V, scratch.data()));
+            dx.insert(dx.end(), dw.begin(), dw.end());
+            dx.insert(dx.end(), losses.begin(), losses.end());
+            got.push_back(dx);
+        }
+        parallel_set_threads(1);
+        EXPECT_EQ(loss[0], loss[1]);
+        EXPECT_EQ(loss[0], loss[2]);
+        EXPECT_TRUE(got[0] == got[1]);
+        EXPECT_TRUE(got[0] == got[2]);
     }
-    parallel_set_threads(1);
-    EXPECT_EQ(loss[0], loss[1]);
-    EXPECT_EQ(loss[0], loss[2]);
-    EXPECT_TRUE(got[0] == got[1]);
-    EXPECT_TRUE(got[0] == got[2]);
 }
 
 // Exec::serial runs each forward kernel whole on the calling thread; its results equal the pool's.

@@ -99,6 +99,18 @@ double lm_head_crossentropy(float *dinp, float *dweight, float *losses, const fl
                             const float *weight, const int32_t *targets, int64_t N, int64_t C,
                             int64_t V, float *scratch);
 
+// The two implementations lm_head_crossentropy chooses between, for tests and benchmarks:
+// OpenBLAS's products, and hand-written AVX-512 products that read the exponentials in place
+// (used where lm_head_avx512_usable: an AVX-512 CPU and C a multiple of 16, unless the environment
+// sets EMERGENCE_HEAD_KERNEL=blas). Both equal the unfused path within float rounding.
+double lm_head_crossentropy_blas(float *dinp, float *dweight, float *losses, const float *inp,
+                                 const float *weight, const int32_t *targets, int64_t N, int64_t C,
+                                 int64_t V, float *scratch);
+double lm_head_crossentropy_avx512(float *dinp, float *dweight, float *losses, const float *inp,
+                                   const float *weight, const int32_t *targets, int64_t N,
+                                   int64_t C, int64_t V, float *scratch);
+bool lm_head_avx512_usable(int64_t C);
+
 // The kernel's exponential for x <= 0, exposed for its accuracy test.
 float exp_nonpositive_for_test(float x);
 
