@@ -125,8 +125,9 @@ std::string table_primary(const std::vector<SeriesResult> &results,
             "<td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n",
             html_escape(r.task), html_escape(r.metric), verdict_cell(r),
             r.sizes.qualifier.empty() ? "–" : html_escape(r.sizes.qualifier), eta_threshold(r),
-            gain_cell(r), no_gain ? "–" : percent(r.gain.share), per_size_eta(r.sizes),
-            g3(r.sizes.p), seed_spread_cell(r.seed_spread), verdict_kept(r.stability),
+            gain_cell(r), no_gain ? "–" : percent(r.gain.share),
+            r.threshold ? per_size_eta(r.sizes) : "–", r.threshold ? g3(r.sizes.p) : "–",
+            seed_spread_cell(r.seed_spread), verdict_kept(r.stability),
             r.stability.refits > 0 ? percent(r.stability.eta_kept) : "–");
     }
     html +=
@@ -137,7 +138,9 @@ std::string table_primary(const std::vector<SeriesResult> &results,
         "lowest loss; share: that gain as a share of the distance from the plateau to a perfect "
         "score. η per size: each size's own η, for the sizes with enough points below the overall "
         "η; * marks the sizes that rise significantly on their own. Shared η p: the test of one η "
-        "for those sizes against one per size. Seed spread: at matched loss, the standard "
+        "for those sizes against one per size. Both only where the series has a threshold (not "
+        "for smooth, marginal or never-above-chance series). Seed spread: at matched loss, the "
+        "standard "
         "deviation between replicate seeds of one size and budget beside that between sizes. "
         "Verdict kept and η kept: the shares of leave-one-run-out refits that keep the verdict and "
         "whose η lies in the interval (not assessed with fewer than three runs); a verdict the "

@@ -198,6 +198,11 @@ TEST(Report, OpensWithOnePanelPerTaskThenThePrimaryVerdicts) {
                            {4.4e5, 40, 3.9, 3.5, 0, 1, false, false}};
     late.stability = {6, 0.5, 2.0 / 3, true};
     early.seed_spread = {3, 0.0123, 0.0456, 0.01};
+    // A smooth series has no threshold: its per-size fits are not shown as thresholds.
+    early.verdict = "smooth";
+    early.threshold.reset();
+    early.sizes.p = 0.33;
+    early.sizes.per_size = {{1.1e5, 40, 2.4, 2.9, 30, 1e-5, true, true}};
 
     TempDir tmp("report_order");
     std::string out = tmp / "report.html";
@@ -265,6 +270,8 @@ TEST(Report, OpensWithOnePanelPerTaskThenThePrimaryVerdicts) {
     EXPECT_NE(early_row.find("seed 0.0123 vs size 0.0456 (3 pairs)"), std::string::npos)
         << early_row;
     EXPECT_EQ(early_row.find("fragile"), std::string::npos) << early_row;
+    EXPECT_EQ(early_row.find("2.9"), std::string::npos) << early_row;
+    EXPECT_EQ(early_row.find("0.33"), std::string::npos) << early_row;
 
     // The full table keeps every metric and gains the qualifier, gain and stability.
     std::string all = section(body, "all-series");
