@@ -1,5 +1,7 @@
 // Causal self-attention with grouped-query heads. Work is split over (batch, kv head) pairs: all
-// query heads that share a kv head run in one task, so gradients of k and v never race.
+// query heads that share a kv head run in one task, so gradients of k and v never race. The
+// products are OpenBLAS's; the softmax and its backward use the kernels' vectorized row
+// reductions and exponential (vector_math.h), whose sums run in an order fixed by the key's index.
 #include <cblas.h>
 
 #include <algorithm>
@@ -7,11 +9,25 @@
 
 #include "common/parallel.h"
 #include "model/kernels/kernels.h"
+#include "model/kernels/vector_math.h"
 
 namespace em {
 namespace {
 
 constexpr int64_t kBlock = 64;  // query rows per causal block
+
+// row[0, n) *= s, then zero up to end.
+EM_VECTOR_CLONES void scale_zero(float *row, float s, int64_t n, int64_t end) {
+    for (int64_t u = 0; u < n; ++u) row[u] *= s;
+    for (int64_t u = n; u < end; ++u) row[u] = 0.0f;
+}
+
+// The softmax's backward on one row: d = p * (d - dot) over [0, n), zero up to end.
+EM_VECTOR_CLONES void softmax_grad_row(float *d, const float *p, float dot, int64_t n,
+                                       int64_t end) {
+    for (int64_t u = 0; u < n; ++u) d[u] = p[u] * (d[u] - dot);
+    for (int64_t u = n; u < end; ++u) d[u] = 0.0f;
+}
 
 // One query head, m query rows q (m, HD) with row stride ldq, against keys/values in two runs (row
 // stride ldk): k0, v0 (P rows), seen by every query row, then k1, v1, of which query row j sees
@@ -29,17 +45,9 @@ void attention_block(float *out, int64_t ldo, float *p, int64_t ldp, const float
                 p + P, ldp);
     for (int64_t j = 0; j < m; ++j) {
         float *row = p + j * ldp;
-        const int64_t last = P + before + j;  // inclusive
-        float mx = row[0];
-        for (int64_t u = 1; u <= last; ++u) mx = std::max(mx, row[u]);
-        float sum = 0.0f;
-        for (int64_t u = 0; u <= last; ++u) {
-            row[u] = std::exp(row[u] - mx);
-            sum += row[u];
-        }
-        float inv = 1.0f / sum;
-        for (int64_t u = 0; u <= last; ++u) row[u] *= inv;
-        for (int64_t u = last + 1; u < ldp; ++u) row[u] = 0.0f;
+        const int64_t seen = P + before + j + 1;  // keys this row sees
+        const float inv = 1.0f / static_cast<float>(exp_sum(row, row, seen, row_max(row, seen)));
+        scale_zero(row, inv, seen, ldp);
     }
     float beta = 0.0f;
     if (P > 0) {
@@ -116,10 +124,8 @@ void attention_backward(float *dq, float *dk, float *dv, float *scratch, const f
                     for (int64_t t = t0; t < t1; ++t) {
                         const float *pr = p + t * T;
                         float *dr = ds + t * T;
-                        float dot = 0.0f;
-                        for (int64_t u = 0; u <= t; ++u) dot += pr[u] * dr[u];
-                        for (int64_t u = 0; u <= t; ++u) dr[u] = pr[u] * (dr[u] - dot);
-                        for (int64_t u = t + 1; u < t1; ++u) dr[u] = 0.0f;
+                        const float dot = static_cast<float>(dot_lanes(pr, dr, nullptr, t + 1));
+                        softmax_grad_row(dr, pr, dot, t + 1, t1);
                     }
                     // dq[blk] += scale dS K[0:t1] ; dk[0:t1] += scale dS^T Q[blk]
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, t1, scale, db, T,

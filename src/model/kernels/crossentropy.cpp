@@ -36,43 +36,6 @@
 namespace em {
 namespace {
 
-constexpr int kLanes = 16;    // independent partial sums and maxima, so loops vectorize
-constexpr int kBlock = 1024;  // elements summed in float before the block total goes to double
-
-EM_VECTOR_CLONES float row_max(const float *row, int64_t V) {
-    float m[kLanes];
-    for (int j = 0; j < kLanes; ++j) m[j] = row[0];
-    int64_t v = 0;
-    for (; v + kLanes <= V; v += kLanes)
-        for (int j = 0; j < kLanes; ++j) m[j] = std::max(m[j], row[v + j]);
-    float mx = m[0];
-    for (int j = 1; j < kLanes; ++j) mx = std::max(mx, m[j]);
-    for (; v < V; ++v) mx = std::max(mx, row[v]);
-    return mx;
-}
-
-// Writes exp(row[v] - mx) into out[v] and returns their sum.
-EM_VECTOR_CLONES double exp_sum(const float *row, float *out, int64_t V, float mx) {
-    double total = 0.0;
-    for (int64_t b = 0; b < V; b += kBlock) {
-        const int64_t e = std::min(V, b + kBlock);
-        float s[kLanes] = {};
-        int64_t v = b;
-        for (; v + kLanes <= e; v += kLanes)
-            for (int j = 0; j < kLanes; ++j) {
-                const float x = exp_nonpositive(row[v + j] - mx);
-                out[v + j] = x;
-                s[j] += x;
-            }
-        for (; v < e; ++v) {
-            out[v] = exp_nonpositive(row[v] - mx);
-            s[0] += out[v];
-        }
-        for (int j = 0; j < kLanes; ++j) total += s[j];
-    }
-    return total;
-}
-
 // The rows that count (target >= 0), and the mean of their losses (ignored rows hold 0).
 int64_t count_targets(const int32_t *targets, int64_t N) {
     int64_t counted = 0;
@@ -154,11 +117,13 @@ EM_VECTOR_CLONES void add_scaled(float *d, const float *p, float s, int64_t C) {
 namespace {
 
 // A row's logits in the block of nv words from v0, replaced by exp(logit - the block's max): keeps
-// the target's logit when it lies in the block, the block's max and the exponentials' sum.
+// the target's logit when it lies in the block, the block's max and the exponentials' sum. The
+// max is row_max's, or the largest of 16 lane maxima the logits' product kept (lanes); a max is
+// exact in any order, so both give the same bits.
 void exponentiate(float *row, int64_t nv, int64_t v0, int32_t y, float *target_logit, float *bmax,
-                  float *bsum) {
+                  float *bsum, const float *lanes = nullptr) {
     if (y >= v0 && y < v0 + nv) *target_logit = row[y - v0];
-    *bmax = row_max(row, nv);
+    *bmax = lanes != nullptr ? *std::max_element(lanes, lanes + 16) : row_max(row, nv);
     *bsum = static_cast<float>(exp_sum(row, row, nv, *bmax));
 }
 
@@ -279,9 +244,11 @@ EM_AVX512 inline void keep_in_register(__m512 &v) {
     asm("" : "+v"(v));
 }
 
-// Logits of MR rows against NP panels of 16 words: e[r][p*16 + j] = x[r] . w[word p*16 + j].
+// Logits of MR rows against NP panels of 16 words: e[r][p*16 + j] = x[r] . w[word p*16 + j]; and
+// where lanes is not null, lanes[r][j] = max(lanes[r][j], the row's logits p*16 + j over p), so
+// the exponentials need no separate pass for the block's max.
 template <int MR, int NP>
-EM_AVX512 void logits_tile(const float *x, int64_t C, const float *wt, float *e) {
+EM_AVX512 void logits_tile(const float *x, int64_t C, const float *wt, float *e, float *lanes) {
     __m512 acc[MR][NP];
     for (int r = 0; r < MR; ++r)
         for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
@@ -298,6 +265,14 @@ EM_AVX512 void logits_tile(const float *x, int64_t C, const float *wt, float *e)
     }
     for (int r = 0; r < MR; ++r)
         for (int p = 0; p < NP; ++p) _mm512_storeu_ps(e + r * kEStride + p * 16, acc[r][p]);
+    if (lanes == nullptr) return;
+    for (int r = 0; r < MR; ++r) {
+        __m512 m = _mm512_loadu_ps(lanes + r * 16);
+        // The masked form: the plain one's undefined pass-through trips GCC 12's
+        // -Wmaybe-uninitialized.
+        for (int p = 0; p < NP; ++p) m = _mm512_mask_max_ps(m, 0xFFFF, m, acc[r][p]);
+        _mm512_storeu_ps(lanes + r * 16, m);
+    }
 }
 
 // Both backward products, for MA outputs (rows of the input gradient, or words of the weights'
@@ -333,8 +308,8 @@ EM_AVX512 void gradient_tile(const float *e, int64_t sa, int64_t sk, const float
 // Tables of the tiles' instances, indexed by size - 1, so the drivers pick one at run time.
 template <int NP, int... R>
 constexpr auto logits_row(std::integer_sequence<int, R...>) {
-    return std::array<void (*)(const float *, int64_t, const float *, float *), sizeof...(R)>{
-        &logits_tile<R + 1, NP>...};
+    return std::array<void (*)(const float *, int64_t, const float *, float *, float *),
+                      sizeof...(R)>{&logits_tile<R + 1, NP>...};
 }
 template <int... P>
 constexpr auto logits_table(std::integer_sequence<int, P...>) {
@@ -350,15 +325,17 @@ template <int... G>
 constexpr auto gradient_table(std::integer_sequence<int, G...>) {
     return std::array{gradient_row<G + 1>(std::make_integer_sequence<int, kMaxTile>())...};
 }
-constexpr int kMaxPanels = 4, kMaxGroup = 8;
+constexpr int kMaxPanels = 4, kMaxGroup = 4, kMaxGroups = 16;
 constexpr auto kLogits = logits_table(std::make_integer_sequence<int, kMaxPanels>());
 constexpr auto kGradient = gradient_table(std::make_integer_sequence<int, kMaxGroup>());
 
 // C's 16-wide vectors split into groups of at most kMaxGroup, as even as possible; a group of g
 // vectors takes tiles of t = min(kMaxTile, 24 / g) rows, so that a tile's t g sums, its t
-// broadcasts and one loaded vector fit the 32 registers.
+// broadcasts and one loaded vector fit the 32 registers. Groups of up to 4 vectors (tiles of 6)
+// read each loaded vector into 6 sums: with groups of up to 8 (tiles of 3) the head alone ran
+// 1-8% slower at d_model 128-256 (bench/train_bench --mode head, interleaved).
 struct Groups {
-    int n, size[8], start[8];
+    int n, size[kMaxGroups], start[kMaxGroups];
 };
 Groups column_groups(int64_t C) {
     const int vecs = static_cast<int>(C / 16);
@@ -380,7 +357,7 @@ int tile_for(int g) {
 
 bool lm_head_avx512_usable(int64_t C) {
 #ifdef EM_HEAD_AVX512
-    return C % 16 == 0 && C / 16 <= 8 * kMaxGroup && __builtin_cpu_supports("avx512f");
+    return C % 16 == 0 && C / 16 <= kMaxGroups * kMaxGroup && __builtin_cpu_supports("avx512f");
 #else
     (void)C;
     return false;
@@ -426,16 +403,22 @@ double lm_head_crossentropy_avx512(float *dinp, float *dweight, float *losses, c
                 const int64_t v0 = b * kHeadBlock, nv = std::min(kHeadBlock, V - v0);
                 const int64_t np = (nv + 15) / 16;
                 float *eb = expo + b * R * kEStride;
+                // Lane maxima only where every panel is whole: a partial panel's padding words
+                // have logit 0, which must not count.
+                float lane_max[kMaxTile * 16];
+                float *lanes = nv % 16 == 0 ? lane_max : nullptr;
                 for (int64_t i0 = 0; i0 < rows; i0 += kMaxTile) {
                     const int64_t mr = std::min<int64_t>(kMaxTile, rows - i0);
+                    std::fill(lane_max, lane_max + kMaxTile * 16, -INFINITY);
                     for (int64_t p = 0; p < np; p += kMaxPanels) {
                         const int64_t n = std::min<int64_t>(kMaxPanels, np - p);
                         kLogits[n - 1][mr - 1](x + i0 * C, C, wt + (v0 / 16 + p) * 16 * C,
-                                               eb + i0 * kEStride + p * 16);
+                                               eb + i0 * kEStride + p * 16, lanes);
                     }
                     for (int64_t i = i0; i < i0 + mr; ++i)
                         exponentiate(eb + i * kEStride, nv, v0, y[i], target_logit + i,
-                                     bmax + i * blocks + b, factor + i * blocks + b);
+                                     bmax + i * blocks + b, factor + i * blocks + b,
+                                     lanes != nullptr ? lanes + (i - i0) * 16 : nullptr);
                 }
             }
         });

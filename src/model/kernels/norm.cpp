@@ -10,20 +10,6 @@ namespace em {
 
 namespace {
 
-constexpr int kLanes = 16;  // partial sums, so the row reductions vectorize
-
-// sum_c a[c] * b[c] * (c3 ? c3[c] : 1) in kLanes float partial sums, added in double.
-EM_VECTOR_CLONES double dot_lanes(const float *a, const float *b, const float *c3, int64_t C) {
-    float s[kLanes] = {};
-    int64_t c = 0;
-    for (; c + kLanes <= C; c += kLanes)
-        for (int j = 0; j < kLanes; ++j) s[j] += a[c + j] * b[c + j] * (c3 ? c3[c + j] : 1.0f);
-    double total = 0.0;
-    for (; c < C; ++c) total += static_cast<double>(a[c]) * b[c] * (c3 ? c3[c] : 1.0f);
-    for (int j = 0; j < kLanes; ++j) total += s[j];
-    return total;
-}
-
 EM_VECTOR_CLONES void norm_row(float *y, const float *x, const float *weight, float r, int64_t C) {
     for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * weight[c];
 }

@@ -54,4 +54,14 @@ inline float sigmoid(float a) {
     return a >= 0.0f ? inv : e * inv;
 }
 
+// Row reductions (rows.cpp), in partial maxima and sums over 16 lanes whose order is fixed by the
+// element's index:
+// the largest of row[0, n);
+float row_max(const float *row, int64_t n);
+// writes exp_nonpositive(row[v] - mx) into out[v] (out may be row) and returns their sum, in float
+// within blocks of 1024 elements and in double across blocks;
+double exp_sum(const float *row, float *out, int64_t n, float mx);
+// the sum of a[c] * b[c] * (c3 ? c3[c] : 1), in float lanes added in double.
+double dot_lanes(const float *a, const float *b, const float *c3, int64_t n);
+
 }  // namespace em
