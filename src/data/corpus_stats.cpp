@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -21,7 +22,7 @@ struct Count {
     int64_t documents = 0, bytes = 0, tokens = 0;
 };
 
-// Reads a split; with a tokenizer also encodes it, adding to the histogram.
+// Reads a split; with a tokenizer also encodes it, adding to the split's histogram.
 Status split_count(const std::string &path, const Tokenizer *tok, BatchEncoder *enc,
                    std::map<std::string, Count> &out, std::vector<int64_t> &hist) {
     CorpusReader reader;
@@ -48,6 +49,21 @@ Status split_count(const std::string &path, const Tokenizer *tok, BatchEncoder *
     return Status::ok();
 }
 
+// Entropy in nats per token of a histogram's frequencies: the loss of a model that predicts every
+// token by its frequency in the split itself (a unigram model fitted to what it is scored on).
+double unigram_entropy(const std::vector<int64_t> &hist) {
+    int64_t sum = 0;
+    for (int64_t c : hist) sum += c;
+    if (sum == 0) return 0.0;
+    double h = 0.0;
+    for (int64_t c : hist)
+        if (c > 0) {
+            const double p = static_cast<double>(c) / static_cast<double>(sum);
+            h -= p * std::log(p);
+        }
+    return h;
+}
+
 }  // namespace
 
 Result<json> corpus_stats(const std::string &corpus_dir, const StatsOptions &opt) {
@@ -68,11 +84,13 @@ Result<json> corpus_stats(const std::string &corpus_dir, const StatsOptions &opt
     }
     // Encoding is needed only when no shards give the token counts.
     const Tokenizer *encoder = have_tok && opt.shards.empty() ? &tok : nullptr;
-    std::vector<int64_t> hist(have_tok ? tok.vocab_size() : 0, 0);
+    // Token histograms of the train and val splits.
+    std::vector<int64_t> hists[2] = {std::vector<int64_t>(have_tok ? tok.vocab_size() : 0, 0),
+                                     std::vector<int64_t>(have_tok ? tok.vocab_size() : 0, 0)};
     std::map<std::string, Count> train, val;
     BatchEncoder batch(tok);
-    EM_TRY(split_count(corpus_dir + "/train.jsonl", encoder, &batch, train, hist));
-    EM_TRY(split_count(corpus_dir + "/val.jsonl", encoder, &batch, val, hist));
+    EM_TRY(split_count(corpus_dir + "/train.jsonl", encoder, &batch, train, hists[0]));
+    EM_TRY(split_count(corpus_dir + "/val.jsonl", encoder, &batch, val, hists[1]));
 
     json out = {{"corpus", corpus_dir}, {"sources", json::object()}};
     if (!opt.shards.empty()) {
@@ -83,9 +101,9 @@ Result<json> corpus_stats(const std::string &corpus_dir, const StatsOptions &opt
             for (const auto &p : shards_paths(opt.shards, shard_manifest, split)) {
                 EM_ASSIGN_OR_RETURN(Shard s, Shard::open(p));
                 shard_tokens[si] += static_cast<int64_t>(s.size());
+                std::vector<int64_t> &hist = hists[si];
                 if (hist.size() < s.header().vocab_size) hist.resize(s.header().vocab_size, 0);
-                if (si == 0)
-                    for (uint64_t i = 0; i < s.size(); ++i) ++hist[s.token(i)];
+                for (uint64_t i = 0; i < s.size(); ++i) ++hist[s.token(i)];
             }
             ++si;
         }
@@ -123,6 +141,13 @@ Result<json> corpus_stats(const std::string &corpus_dir, const StatsOptions &opt
         tv.documents += b.documents, tv.bytes += b.bytes, tv.tokens += b.tokens;
     }
     out["totals"] = row(tt, tv);
+    if (have_tokens)
+        out["unigram_entropy"] = {{"train", unigram_entropy(hists[0])},
+                                  {"val", unigram_entropy(hists[1])}};
+    // The most frequent tokens: of the training shards, or of both splits encoded.
+    std::vector<int64_t> hist = hists[0];
+    if (opt.shards.empty())
+        for (size_t i = 0; i < hist.size(); ++i) hist[i] += hists[1][i];
     if (!hist.empty()) {
         int64_t sum = 0;
         std::vector<int> order;
@@ -167,6 +192,11 @@ std::string corpus_stats_format(const json &s) {
     };
     for (const auto &[name, j] : s["sources"].items()) row(name, j);
     row("TOTAL", s["totals"]);
+    if (s.contains("unigram_entropy"))
+        out += fmt::format(
+            "\nunigram entropy (nats per token, each split's own token frequencies): train {:.3f}, "
+            "val {:.3f}\n",
+            s["unigram_entropy"]["train"].get<double>(), s["unigram_entropy"]["val"].get<double>());
     if (s.contains("top_tokens")) {
         out += fmt::format("\nmost frequent tokens ({}; {} distinct ids used):\n",
                            s["top_tokens_from"].get<std::string>(),

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "common/parallel.h"
 #include "data/corpus_stats.h"
@@ -116,6 +118,27 @@ TEST_F(TokenizeTest, StatsCountTokensBothWays) {
     EXPECT_GT((*sa)["totals"]["bytes_per_token"].get<double>(), 1.0);
     EXPECT_EQ((*sa)["top_tokens"].size(), 20u);
     EXPECT_FALSE(corpus_stats_format(*sb).empty());
+    // Unigram entropy: the same from encoding and from the shards, and equal to the entropy of
+    // the training shard's token frequencies counted here.
+    std::map<int, int64_t> freq;
+    int64_t n = 0;
+    for (const auto &p : std::filesystem::directory_iterator(out)) {
+        const std::string name = p.path().filename().string();
+        if (name.rfind("train_", 0) != 0) continue;
+        auto s = Shard::open(p.path().string());
+        ASSERT_TRUE(s.is_ok()) << s.status().message();
+        for (uint64_t i = 0; i < s->size(); ++i, ++n) ++freq[static_cast<int>(s->token(i))];
+    }
+    double h = 0.0;
+    for (const auto &[id, c] : freq)
+        h -= static_cast<double>(c) / n * std::log(static_cast<double>(c) / n);
+    for (const char *split : {"train", "val"})
+        EXPECT_NEAR((*sa)["unigram_entropy"][split].get<double>(),
+                    (*sb)["unigram_entropy"][split].get<double>(), 1e-12)
+            << split;
+    EXPECT_NEAR((*sb)["unigram_entropy"]["train"].get<double>(), h, 1e-12);
+    EXPECT_GT(h, 1.0);
+    EXPECT_NE(corpus_stats_format(*sb).find("unigram entropy"), std::string::npos);
 }
 
 // Runs the CLI; returns the exit status and fills `out` with stdout and stderr.

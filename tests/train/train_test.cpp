@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/fileio.h"
+#include "model/config.h"
 #include "tests/train/fixtures.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -81,6 +82,19 @@ TEST(Train, ConfigErrorsNameTheKeyAndTheFix) {
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("not divisible by n_heads"), std::string::npos)
         << r.status().message();
+}
+
+// configs/real-text.toml (the README's real-text curve) loads, and is the model the README
+// describes: 1.0M non-embedding parameters, 3.1M in all, 977 steps of 4096 tokens.
+TEST(Train, ShippedRealTextConfigLoads) {
+    auto cfg = train_config_load(EM_SOURCE_DIR "/configs/real-text.toml");
+    ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
+    ParamCounts n = model_param_counts(cfg->model);
+    EXPECT_EQ(n.non_embedding, 1004928);
+    EXPECT_EQ(n.total, 3102080);
+    const int64_t per_step = cfg->batch_size * cfg->seq_len * cfg->grad_accum;
+    EXPECT_EQ((cfg->tokens + per_step - 1) / per_step, 977);
+    EXPECT_EQ(cfg->threads, 2);
 }
 
 TEST(Train, MissingShardIsReported) {
