@@ -7,6 +7,7 @@
 #include "common/fileio.h"
 #include "model/config.h"
 #include "tests/train/fixtures.h"
+#include "tests/train/same_run.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/trainer.h"
@@ -82,6 +83,27 @@ TEST(Train, ConfigErrorsNameTheKeyAndTheFix) {
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("not divisible by n_heads"), std::string::npos)
         << r.status().message();
+}
+
+// A product's output elements are each computed by one sgemm call, and the reductions run in a
+// fixed order whatever the chunking, so a run's bits do not depend on its thread count: a study
+// may resume a run with other threads (docs/parallel.md). Weights, optimizer state and metrics at
+// 1, 2 and 3 threads.
+TEST(Train, ThreadCountDoesNotChangeTheBits) {
+    std::vector<std::string> runs;
+    for (int t : {1, 2, 3}) {
+        std::string dir = temp_dir("threads" + std::to_string(t));
+        write_bigram_shards(dir + "/shards", 64, 2);
+        auto cfg = train_config_load(small_config(dir));
+        ASSERT_TRUE(cfg.is_ok()) << cfg.status().message();
+        cfg->threads = t;
+        TrainOptions o;
+        o.on_step = [](const TrainProgress &) {};
+        ASSERT_TRUE(train_run(*cfg, o).is_ok());
+        runs.push_back(dir + "/run");
+    }
+    testing::expect_same_run(runs[0], runs[1]);
+    testing::expect_same_run(runs[0], runs[2]);
 }
 
 // configs/real-text.toml (the README's real-text curve) loads, and is the model the README
