@@ -97,16 +97,18 @@ Result<std::string> study_status(const StudyConfig &cfg, const std::string &dir)
         const std::string state = study_run_state(complete, locked, rr.status, job_state);
         ++counts[state];
         const int64_t ckpts = static_cast<int64_t>(checkpoint_list(p.run(r.name)).size());
-        const double loss = rr.checkpoints.empty() ? -1 : rr.checkpoints.rbegin()->second.val_loss;
-        const std::string loss_s = loss >= 0 ? std::to_string(loss).substr(0, 5) : "-";
+        // Rounded as the points table and the README give it (2.86599 reads 2.866, not 2.865).
+        char loss_s[32] = "-";
+        if (!rr.checkpoints.empty())
+            std::snprintf(loss_s, sizeof loss_s, "%.3f", rr.checkpoints.rbegin()->second.val_loss);
         char buf[260];
         std::snprintf(buf, sizeof buf,
                       "  %-*s %9lld %11lld %6lld/%-6lld %11lld %9lld  %8s  %9s  %-8s  %s\n",
                       name_width, r.name.c_str(), static_cast<long long>(r.params),
                       static_cast<long long>(r.train.tokens), static_cast<long long>(rr.steps_done),
                       static_cast<long long>(r.train.total_steps()), static_cast<long long>(ckpts),
-                      static_cast<long long>(evaluated), loss_s.c_str(),
-                      fmt_duration(rr.seconds).c_str(), state.c_str(), job.c_str());
+                      static_cast<long long>(evaluated), loss_s, fmt_duration(rr.seconds).c_str(),
+                      state.c_str(), job.c_str());
         out += buf;
         if (state == "failed" && !rr.error.empty()) out += "    error: " + rr.error + "\n";
         run_s += rr.seconds;

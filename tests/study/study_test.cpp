@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -276,6 +277,13 @@ TEST(Study, KilledThreeTimesEndsWithTheSamePointsTable) {
     for (const auto &r : *runs) {
         EXPECT_GT(r.seconds, 0) << r.name;
         EXPECT_GT(r.val_loss, 0) << r.name;
+        // The status line gives the final loss rounded to three places, as the points table.
+        const size_t at = status->find("\n  " + r.name + " ");
+        ASSERT_NE(at, std::string::npos) << *status;
+        const std::string line = status->substr(at + 1, status->find('\n', at + 1) - at - 1);
+        char want[32];
+        std::snprintf(want, sizeof want, " %.3f ", r.val_loss);
+        EXPECT_NE(line.find(want), std::string::npos) << line << " lacks" << want;
     }
 }
 
