@@ -465,10 +465,10 @@ std::string analysis_summary_format(const AnalysisResult &a) {
     size_t w = 4;
     for (const auto &r : a.results) w = std::max(w, r.task.size() + r.metric.size() + 1);
     const char *row =
-        "{:<{}}  {:>6}  {:<18}  {:<14}  {:<22}  {:<24}  {:>6}  {:>6}  {:>8}  {:>7}  {:>7}\n";
+        "{:<{}}  {:>6}  {:<18}  {:<14}  {:<22}  {:<24}  {:>6}  {:>6}  {:>8}  {:>7}  {:>7}  {:>7}\n";
     std::string s = fmt::format(fmt::runtime(row), "task/metric", w, "points", "verdict",
                                 "threshold", "eta [95% interval]", "gain [95% interval]", "sizes",
-                                "stable", "spearman", "R2 loss", "R2 comp");
+                                "stable", "spearman", "R2 loss", "R2 comp", "R2 tok");
     for (const auto &r : a.results) {
         std::string eta = "-";
         if (r.threshold)
@@ -488,7 +488,8 @@ std::string analysis_summary_format(const AnalysisResult &a) {
                                  : "-";
         s += fmt::format(fmt::runtime(row), r.task + "/" + r.metric, w, r.n_points, r.verdict,
                          r.sizes.qualifier.empty() ? "-" : r.sizes.qualifier, eta, gain, sizes,
-                         stable, f(r.spearman), r2(r, "loss"), r2(r, "log_compute"));
+                         stable, f(r.spearman), r2(r, "loss"), r2(r, "log_compute"),
+                         r2(r, "log_tokens"));
     }
     s += "sizes: sizes that rise below eta / sizes; stable: share of leave-one-run-out refits that "
          "keep the verdict (! below the fragile mark)\n";

@@ -1,4 +1,4 @@
-// Collapse of runs onto one curve against loss, compute or parameters; see collapse.h.
+// Collapse of runs onto one curve against loss, compute, parameters or tokens; see collapse.h.
 #include "analysis/collapse.h"
 
 #include <algorithm>
@@ -186,8 +186,10 @@ CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &
     mean /= static_cast<double>(n);
     double tss = 0;
     for (double v : in.value) tss += (v - mean) * (v - mean);
-    const char *names[3] = {"loss", "log_compute", "log_params"};
-    for (int a = 0; a < 3; ++a) {
+    // Axes 0, 1 and 3 get the size, budget and schedule tests; log_params does not (one size per
+    // bin). log_tokens comes last so that the first three keep their places in analysis.json.
+    const char *names[4] = {"loss", "log_compute", "log_params", "log_tokens"};
+    for (int a = 0; a < 4; ++a) {
         CollapseAxis ax;
         ax.axis = names[a];
         ax.x.resize(n);
@@ -196,10 +198,12 @@ CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &
                 ax.x[i] = in.loss[i];
             else if (a == 1)
                 ax.x[i] = std::log(6.0 * in.params[i] * std::max(in.tokens_seen[i], 1.0));
-            else
+            else if (a == 2)
                 ax.x[i] = std::log(in.params[i]);
+            else
+                ax.x[i] = std::log(std::max(in.tokens_seen[i], 1.0));
         }
-        // Better performance comes with lower loss, more compute, more parameters.
+        // Better performance comes with lower loss, more compute, parameters or tokens seen.
         bool increasing = (a == 0) ? in.sign < 0 : in.sign > 0;
         ax.fit = isotonic_fit(ax.x, in.value, {}, increasing);
         std::vector<double> res(n);
@@ -216,11 +220,14 @@ CollapseResult collapse_analyze(const CollapseInput &in, const CollapseOptions &
                                std::any_of(in.schedule.begin(), in.schedule.end(),
                                            [&](double v) { return v != in.schedule.front(); });
         ax.schedule_test.p = ax.schedule_test.stat = ax.schedule_test.effect = std::nan("");
-        if (a < 2) {
-            ax.size_test = permutation_test(ax.x, in.params, res, in.run, opt, 2 * a + 1);
-            ax.budget_test = permutation_test(ax.x, in.tokens, res, in.run, opt, 2 * a + 2);
+        if (a != 2) {
+            // Distinct streams per test and axis (log_tokens: 10-12, after the schedule's 7-8).
+            const uint64_t base = a < 2 ? static_cast<uint64_t>(2 * a + 1) : 10;
+            ax.size_test = permutation_test(ax.x, in.params, res, in.run, opt, base);
+            ax.budget_test = permutation_test(ax.x, in.tokens, res, in.run, opt, base + 1);
             if (schedules)
-                ax.schedule_test = permutation_test(ax.x, in.schedule, res, in.run, opt, 7 + a);
+                ax.schedule_test = permutation_test(ax.x, in.schedule, res, in.run, opt,
+                                                    a < 2 ? static_cast<uint64_t>(7 + a) : 12);
         } else {
             ax.size_test.p = ax.budget_test.p = std::nan("");
             ax.size_test.stat = ax.size_test.effect = ax.budget_test.stat = ax.budget_test.effect =

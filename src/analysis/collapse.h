@@ -1,7 +1,9 @@
 // The collapse test: one monotone curve of performance against an axis (loss, log compute, log
-// parameters) fitted to all runs at once; how much variance it leaves, how its residuals split by
-// model size and by token budget, and permutation tests for a size (or budget) effect at a matched
-// axis value. The paper's claim is that loss collapses the runs and compute does not.
+// parameters, log tokens seen) fitted to all runs at once; how much variance it leaves, how its
+// residuals split by model size and by token budget, and permutation tests for a size (or budget)
+// effect at a matched axis value. The paper's claim is that loss collapses the runs and compute
+// does not; tokens seen is the rival for skills learned by exposure (a fact is recalled once seen
+// often enough).
 #pragma once
 
 #include <cstdint>
@@ -38,7 +40,7 @@ struct PermutationTest {
 };
 
 struct CollapseAxis {
-    std::string axis;  // "loss", "log_compute" (6 N D_seen) or "log_params"
+    std::string axis;  // "loss", "log_compute" (6 N D_seen), "log_params" or "log_tokens" (D_seen)
     double r2 = 0;     // 1 - RSS / TSS of the monotone fit
     double residual_var = 0;
     std::vector<GroupResidual> by_size, by_budget;
@@ -58,7 +60,7 @@ struct CollapseOptions {
 };
 
 struct CollapseResult {
-    std::vector<CollapseAxis> axes;  // loss, log_compute, log_params
+    std::vector<CollapseAxis> axes;  // loss, log_compute, log_params, log_tokens
     std::string best_axis;           // highest R^2
 };
 

@@ -116,7 +116,7 @@ struct StepCurve {
 };
 
 struct CollapseAxisResult {
-    std::string axis;  // "loss", "log_compute" or "log_params"
+    std::string axis;  // "loss", "log_compute", "log_params" or "log_tokens"
     double r2 = kUndefined, residual_var = kUndefined;
     double size_share = kUndefined, budget_share = kUndefined;
     PermutationTest size_test, budget_test;

@@ -179,7 +179,7 @@ json chart_r2_spec(const std::vector<SeriesResult> &results, int64_t &rows) {
         {"height", {{"step", 5}}},
         {"title",
          {{"text", "How well one monotone curve explains performance"},
-          {"subtitle", "R² of the fit against loss, log compute and log parameters"}}},
+          {"subtitle", "R² of the fit against loss, log compute, log parameters and log tokens"}}},
         {"layer",
          {{{"name", "primary"},
            {"data", {{"values", values}}},

@@ -157,6 +157,7 @@ std::string table_verdicts(const std::vector<SeriesResult> &results) {
         "interval]</th><th>gain [95% interval]</th><th>verdict kept</th><th>Spearman</th>"
         "<th>Pearson</th>"
         "<th class=\"l\">best axis</th><th>R² loss</th><th>R² compute</th><th>R² params</th>"
+        "<th>R² tokens</th>"
         "<th>size effect p</th><th>beats extrapolation</th></tr>\n";
     for (const SeriesResult &r : results) {
         auto r2 = [&](const char *axis) {
@@ -168,12 +169,13 @@ std::string table_verdicts(const std::vector<SeriesResult> &results) {
         html += fmt::format(
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td>{}<td "
             "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
-            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
+            "td></tr>\n",
             html_escape(r.task), html_escape(r.metric), r.n_points, verdict_cell(r),
             r.sizes.qualifier.empty() ? "–" : html_escape(r.sizes.qualifier), eta_threshold(r),
             gain_cell(r), verdict_kept(r.stability), f3(r.spearman), f3(r.pearson),
             html_escape(r.collapse.best_axis), r2("loss"), r2("log_compute"), r2("log_params"),
-            loss_axis ? g3(loss_axis->size_test.p) : std::string("–"),
+            r2("log_tokens"), loss_axis ? g3(loss_axis->size_test.p) : std::string("–"),
             ex.done ? (ex.exceeds_interval ? "yes" : "no") : "–");
     }
     html +=
@@ -182,7 +184,8 @@ std::string table_verdicts(const std::vector<SeriesResult> &results) {
         "bootstrap interval (shown for emergent and inconclusive verdicts). Gain, qualifier and "
         "verdict kept: as in the table of primary metrics. Best axis: the axis "
         "against which one "
-        "monotone curve explains most variance across all runs. Size effect p: permutation test "
+        "monotone curve explains most variance across all runs (loss, log compute, log parameters "
+        "or log tokens seen). Size effect p: permutation test "
         "for a difference "
         "between model sizes at matched loss (whole runs are permuted when a size has several). "
         "Beats extrapolation: the lower-loss points exceed "

@@ -5,7 +5,9 @@
 // it back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -220,8 +222,9 @@ TEST(Collapse, DetectsASizeEffectAtMatchedLoss) {
         CollapseOptions o;
         o.permutations = 299;
         CollapseResult c = collapse_analyze(in, o);
-        ASSERT_EQ(c.axes.size(), 3u);
+        ASSERT_EQ(c.axes.size(), 4u);
         EXPECT_EQ(c.axes[0].axis, "loss");
+        EXPECT_EQ(c.axes[3].axis, "log_tokens");
         if (effect == 0) {
             EXPECT_GT(c.axes[0].size_test.p, 0.01);
             EXPECT_EQ(c.best_axis, "loss");
@@ -231,6 +234,54 @@ TEST(Collapse, DetectsASizeEffectAtMatchedLoss) {
                    smallest = c.axes[0].by_size.front().mean;
             EXPECT_GT(biggest - smallest, 0.005);
         }
+    }
+}
+
+// A skill learned by exposure (a fact recalled once it has been seen often enough) follows the
+// tokens a run has seen, whatever its size, and so not the loss, which also falls with size; a
+// skill that follows the loss is not mistaken for one that follows exposure. Across sizes at equal
+// tokens the loss differs, so the two axes part.
+TEST(Collapse, TellsExposureFromLoss) {
+    // paper-small's design: every size trains on the same token budgets.
+    for (bool by_tokens : {false, true}) {
+        CollapseInput in;
+        Rng rng(22);
+        int run = 0;
+        for (double N : {2e7, 5e7, 1.2e8, 3e8})
+            for (double D : {1e9, 3e9, 1e10}) {
+                for (int c = 1; c <= 12; ++c) {
+                    const double seen = D * (0.05 + 0.95 * (c - 1) / 11.0);
+                    const double L = testing::synthetic_loss(N, seen);
+                    // A rise in log tokens seen (logistic), or a linear one in loss.
+                    const double q = by_tokens
+                                         ? 0.25 + 0.7 / (1 + std::exp(-2 * std::log(seen / 2e9)))
+                                         : std::clamp(0.25 + 0.35 * (3.9 - L), 0.0, 1.0);
+                    in.loss.push_back(L), in.params.push_back(N), in.tokens.push_back(D);
+                    in.tokens_seen.push_back(seen), in.run.push_back(run);
+                    in.value.push_back(static_cast<double>(binomial_sample(rng, 400, q)) / 400);
+                }
+                ++run;
+            }
+        CollapseOptions o;
+        o.permutations = 199;
+        CollapseResult c = collapse_analyze(in, o);
+        ASSERT_EQ(c.axes.size(), 4u);
+        const double loss = c.axes[0].r2, tokens = c.axes[3].r2;
+        if (by_tokens) {
+            EXPECT_EQ(c.best_axis, "log_tokens");
+            EXPECT_GT(tokens, loss + 0.05);
+            EXPECT_GT(c.axes[3].size_test.p, 0.01);  // at matched tokens they do not
+        } else {
+            EXPECT_EQ(c.best_axis, "loss");
+            EXPECT_GT(loss, tokens + 0.05);
+            EXPECT_LT(c.axes[3].size_test.p, 0.05);
+            EXPECT_GT(c.axes[0].size_test.p, 0.01);
+        }
+        std::printf(
+            "planted on %s: R2 loss %.3f, log tokens %.3f; size p at matched loss %.3f, "
+            "at matched tokens %.3f\n",
+            by_tokens ? "tokens" : "loss", loss, tokens, c.axes[0].size_test.p,
+            c.axes[3].size_test.p);
     }
 }
 

@@ -171,7 +171,7 @@ TEST(Report, IsSelfContainedAndEveryChartRendersItsPoints) {
     EXPECT_EQ(charts.front().rendered_panels, 2);  // two tasks
     for (const auto &c : charts)
         if (c.id == "chart-r2") {
-            EXPECT_EQ(c.rendered, 9);  // 3 task metrics x 3 axes
+            EXPECT_EQ(c.rendered, 12);  // 3 task metrics x 4 axes
         }
 }
 
