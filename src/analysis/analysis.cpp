@@ -204,7 +204,9 @@ void series_analyze(Series &s, const AnalysisOptions &opt) {
     r.families = t.families;
     r.gain = {t.gain_at_window_bottom, t.gain_ci_low, t.gain_ci_high, t.gain_share,
               t.rise_in_window};
-    r.sizes = {t.sizes, t.shared_lr, t.shared_p, t.shared_df, t.shared_dispersion, t.qualifier};
+    r.sizes = {t.sizes,     t.shared_lr,   t.shared_p,     t.shared_df,     t.shared_dispersion,
+               t.qualifier, t.trend_slope, t.trend_ci_low, t.trend_ci_high, t.trend_lr,
+               t.trend_p};
     r.stability = t.stability;
     r.seed_spread = seed_spread(col, ci);
     r.threshold_model = model_fit(t.threshold, t.aic_threshold, t.bic_threshold);

@@ -127,7 +127,13 @@ json sizes_json(const SizeThresholds &t) {
             {"df", t.df},
             {"p", num(t.p)},
             {"dispersion", num(t.dispersion)},
-            {"qualifier", t.qualifier}};
+            {"qualifier", t.qualifier},
+            {"trend",
+             {{"slope", num(t.trend_slope)},
+              {"ci_low", num(t.trend_ci_low)},
+              {"ci_high", num(t.trend_ci_high)},
+              {"lr", num(t.trend_lr)},
+              {"p", num(t.trend_p)}}}};
 }
 
 json series_json(const SeriesResult &s) {
@@ -627,6 +633,14 @@ SeriesResult series_read(Reader &in, const json &j, const std::string &at) {
         s.sizes.p = in.number(*z, p, "p");
         s.sizes.dispersion = in.number(*z, p, "dispersion");
         s.sizes.qualifier = in.string(*z, p, "qualifier");
+        if (const json *t = in.object(*z, p, "trend")) {
+            std::string q = Reader::join(p, "trend");
+            s.sizes.trend_slope = in.number(*t, q, "slope");
+            s.sizes.trend_ci_low = in.number(*t, q, "ci_low");
+            s.sizes.trend_ci_high = in.number(*t, q, "ci_high");
+            s.sizes.trend_lr = in.number(*t, q, "lr");
+            s.sizes.trend_p = in.number(*t, q, "p");
+        }
     }
     if (const json *v = in.object(j, at, "stability")) {
         std::string p = Reader::join(at, "stability");

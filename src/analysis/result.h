@@ -21,7 +21,7 @@ namespace em {
 
 // analysis.json carries "format": "emergence-analysis" and this version; a reader refuses others.
 constexpr const char *kAnalysisFormat = "emergence-analysis";
-constexpr int64_t kAnalysisVersion = 3;
+constexpr int64_t kAnalysisVersion = 4;
 
 // Numbers that are undefined (a test with too few points) are NaN here and null in the file.
 constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
@@ -147,6 +147,10 @@ struct SizeThresholds {
     double dispersion = kUndefined;  // φ of the test: the larger of the points' and the runs'
     // "common", "size_dependent", "one_size" (threshold.h); empty when not assessed.
     std::string qualifier;
+    // η's trend with log2 size: slope (nats per doubling) with its 95% interval, and the 1-df
+    // test of it against one shared η (threshold.h); undefined with fewer than three sizes.
+    double trend_slope = kUndefined, trend_ci_low = kUndefined, trend_ci_high = kUndefined;
+    double trend_lr = kUndefined, trend_p = kUndefined;
 };
 
 // At matched loss (residuals from the loss axis's monotone fit, per run): the spread between

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "analysis/stats.h"
 #include "common/parallel.h"
@@ -208,6 +209,11 @@ void qualify(const ThresholdOptions &opt, ThresholdResult &r) {
         "{} sizes rise; one shared eta against one per size: LR {:.3g}, df {}, p {:.3g}: {}",
         rising, r.shared_lr, r.shared_df, r.shared_p,
         r.qualifier == "common" ? "a common threshold" : "the threshold depends on size"));
+    if (std::isfinite(r.trend_p))
+        r.reasons.push_back(fmt::format(
+            "eta against log2 size: {:+.3g} nats per doubling [{:+.3g}, {:+.3g}], against one "
+            "shared eta LR {:.3g}, df 1, p {:.3g}",
+            r.trend_slope, r.trend_ci_low, r.trend_ci_high, r.trend_lr, r.trend_p));
 }
 
 }  // namespace
@@ -344,7 +350,7 @@ SizeData size_data(const CurveData &d, const ThresholdOptions &opt) {
 // cut at the same height, every size follows the same part of its curve.
 void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveStats &all,
                    double half_gain, double onset_lo, double onset_hi, CurveFamily family,
-                   ThresholdResult &r) {
+                   bool trend, ThresholdResult &r) {
     if (d.size.size() != d.loss.size() || d.size_params.empty()) return;
     // Sizes are whole runs, so the tests' dispersion is the runs' design effect under the
     // per-size fits (run_residual_sums) where that exceeds the points'.
@@ -419,25 +425,28 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
     // Both models share the rise's shape parameter across sizes and give each size its own
     // amplitude (and plateau where it is free), so the test isolates η: one η for all sizes
     // against one per size, df = sizes - 1.
-    const double on_lo = onset_lo;
-    auto best_onset = [&](auto &&ll) {  // maximizes ll(onset) over [on_lo, onset_hi]
-        const int grid = 25;
-        double best = -INFINITY, at = on_lo;
+    // Maximizes ll(v) over [v_lo, v_hi]: a grid, then ternary search about its best cell.
+    auto maximize = [](double v_lo, double v_hi, int grid, int steps, auto &&ll, double *arg) {
+        double best = -INFINITY, at = v_lo;
         for (int i = 0; i < grid; ++i) {
-            double on = on_lo + (onset_hi - on_lo) * i / (grid - 1);
-            double v = ll(on);
-            if (v > best) best = v, at = on;
+            double v = v_lo + (v_hi - v_lo) * i / (grid - 1);
+            double f = ll(v);
+            if (f > best) best = f, at = v;
         }
-        const double cell = (onset_hi - on_lo) / (grid - 1);
-        double lo = std::max(on_lo, at - cell), hi = std::min(onset_hi, at + cell);
-        for (int it = 0; it < 14; ++it) {
+        const double cell = (v_hi - v_lo) / (grid - 1);
+        double lo = std::max(v_lo, at - cell), hi = std::min(v_hi, at + cell);
+        for (int it = 0; it < steps; ++it) {
             double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
             double f1 = ll(m1), f2 = ll(m2);
             if (f1 > best) best = f1, at = m1;
             if (f2 > best) best = f2, at = m2;
             (f1 >= f2 ? hi : lo) = f1 >= f2 ? m2 : m1;
         }
+        if (arg) *arg = at;
         return best;
+    };
+    auto best_onset = [&](auto &&ll) {  // over [onset_lo, onset_hi]
+        return maximize(onset_lo, onset_hi, 25, 14, ll, nullptr);
     };
     auto separate = [&](double theta) {
         double ll = 0;
@@ -453,31 +462,70 @@ void sizes_analyze(const CurveData &d, const ThresholdOptions &opt, const CurveS
             return ll;
         });
     };
-    auto best_shape = [&](auto &&ll) {  // maximizes ll(shape) over the family's range
+    // Maximizes ll(shape) over the family's range, on a log scale; `arg`: the best shape.
+    auto best_shape = [&](auto &&ll, double *arg) {
         double th_lo, th_hi;
         curve_shape_range(all, family, th_lo, th_hi);
-        const double u_lo = std::log(th_lo), u_hi = std::log(th_hi);
-        const int grid = 8;
-        double best = -INFINITY, at = u_lo;
-        for (int i = 0; i < grid; ++i) {
-            double u = u_lo + (u_hi - u_lo) * i / (grid - 1);
-            double v = ll(std::exp(u));
-            if (v > best) best = v, at = u;
-        }
-        const double cell = (u_hi - u_lo) / (grid - 1);
-        double lo = std::max(u_lo, at - cell), hi = std::min(u_hi, at + cell);
-        for (int it = 0; it < 10; ++it) {
-            double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-            double f1 = ll(std::exp(m1)), f2 = ll(std::exp(m2));
-            if (f1 > best) best = f1, at = m1;
-            if (f2 > best) best = f2, at = m2;
-            (f1 >= f2 ? hi : lo) = f1 >= f2 ? m2 : m1;
-        }
+        double u = 0;
+        double best = maximize(
+            std::log(th_lo), std::log(th_hi), 8, 10, [&](double v) { return ll(std::exp(v)); }, &u);
+        if (arg) *arg = std::exp(u);
         return best;
     };
-    const double ll_sep = best_shape(separate), ll_common = best_shape(common);
+    double theta = 1;
+    const double ll_sep = best_shape(separate, nullptr), ll_common = best_shape(common, &theta);
     r.shared_lr = std::max(0.0, 2.0 * (ll_sep - ll_common) / phi);
     r.shared_p = chi2_sf(r.shared_lr, static_cast<double>(r.shared_df));
+    if (!trend || in.size() < 3) return;
+
+    // The trend: each size's onset a + b (x - mean x), x = log2 of its parameters, the shape held
+    // at the shared model's θ. b = 0 is that model, so the test has 1 df.
+    std::vector<double> x;
+    for (const Rise &q : rises) {
+        double params = r.sizes[q.at].params;
+        if (!(params > 0)) return;
+        x.push_back(std::log2(params));
+    }
+    const double x_mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
+    for (double &v : x) v -= x_mean;
+    const auto [x_min, x_max] = std::minmax_element(x.begin(), x.end());
+    if (!(*x_max > *x_min)) return;
+    const double b_max = (onset_hi - onset_lo) / (*x_max - *x_min);
+    // The best log-likelihood at slope b over the intercepts that keep every onset in range.
+    auto at_slope = [&](double b) -> double {
+        double a_lo = -INFINITY, a_hi = INFINITY;
+        for (double v : x)
+            a_lo = std::max(a_lo, onset_lo - b * v), a_hi = std::min(a_hi, onset_hi - b * v);
+        if (a_lo > a_hi) return -INFINITY;
+        return maximize(
+            a_lo, a_hi, 25, 14,
+            [&](double a) {
+                double ll = 0;
+                for (size_t k = 0; k < in.size(); ++k)
+                    ll += curve_fit_at(in[k].stats, family, a + b * x[k], theta).loglik;
+                return ll;
+            },
+            nullptr);
+    };
+    double b_hat = 0;
+    double ll_trend = maximize(-b_max, b_max, 17, 12, at_slope, &b_hat);
+    if (ll_common >= ll_trend) ll_trend = ll_common, b_hat = 0;
+    r.trend_slope = b_hat;
+    r.trend_lr = std::max(0.0, 2.0 * (ll_trend - ll_common) / phi);
+    r.trend_p = chi2_sf(r.trend_lr, 1);
+    // The 95% profile-likelihood interval: where 2 (ll_trend - ll(b)) / φ reaches χ²₁'s 0.95
+    // quantile, by bisection on each side (the range's end where it never does).
+    const double cut = ll_trend - 0.5 * phi * 3.841458820694124;
+    auto edge = [&](double inside, double outside) {
+        if (at_slope(outside) >= cut) return outside;
+        for (int it = 0; it < 24; ++it) {
+            double mid = 0.5 * (inside + outside);
+            (at_slope(mid) >= cut ? inside : outside) = mid;
+        }
+        return 0.5 * (inside + outside);
+    };
+    r.trend_ci_low = edge(b_hat, -b_max);
+    r.trend_ci_high = edge(b_hat, b_max);
 }
 
 // Everything but the stability refits. `ci_from` (a stability refit) gives the interval's
@@ -633,7 +681,7 @@ ThresholdResult threshold_core(const CurveData &d, const ThresholdOptions &opt,
     r.at_ci_high = stretch_at(d.loss, r.window_lo, r.window_hi, r.eta_ci_high);
     r.shared_lr = r.shared_p = std::nan("");
     sizes_analyze(d, opt, stats, 0.5 * r.gain_at_window_bottom, onset_lo, onset_hi,
-                  start.fits[start.best].params.family, r);
+                  start.fits[start.best].params.family, ci_from == nullptr, r);
     verdict_decide(opt, n, r);
     qualify(opt, r);
     return r;

@@ -5,6 +5,7 @@
 // (emergent, smooth, marginal, never_above_chance, inconclusive). Rules: docs/analysis.md.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -117,6 +118,13 @@ struct ThresholdResult {
     double shared_lr = 0, shared_p = 1;
     int64_t shared_df = 0;
     double shared_dispersion = 1;  // the test's φ: the larger of the points' and the runs'
+    // The trend: onset linear in log2 of the sizes' parameters (shape held at the shared model's)
+    // against one η, 1 df and φ as above; a steady drift of η with size that the (sizes - 1)-df
+    // test above lacks the power to see. The slope is in nats of loss per doubling of the
+    // parameters (> 0: larger sizes leave chance at higher losses), its interval from the profile
+    // likelihood. NaN with fewer than three sizes taking part, and in stability refits.
+    double trend_slope = NAN, trend_ci_low = NAN, trend_ci_high = NAN;
+    double trend_lr = NAN, trend_p = NAN;
     // For a threshold: "common" (two or more sizes rise and one η fits them), "size_dependent"
     // (their η differ), "one_size" (fewer than two sizes rise: not called emergent); empty when
     // sizes are unknown or there is no threshold.

@@ -100,6 +100,13 @@ std::string per_size_eta(const SizeThresholds &t) {
     return out;
 }
 
+// η's slope against log2 size (nats per doubling) with its interval and the test's p.
+std::string trend_cell(const SizeThresholds &t) {
+    if (!std::isfinite(t.trend_p)) return "–";
+    return fmt::format("{:+.2f} [{:+.2f}, {:+.2f}], p {}", t.trend_slope, t.trend_ci_low,
+                       t.trend_ci_high, g3(t.trend_p));
+}
+
 std::string seed_spread_cell(const SeedSpread &s) {
     if (s.replicate_groups <= 0) return "no replicates";
     return fmt::format("seed {} vs size {} ({} {})", g3(s.seed_sd), g3(s.size_sd),
@@ -114,20 +121,21 @@ std::string table_primary(const std::vector<SeriesResult> &results,
         "<h2>Verdicts of the primary metrics</h2>\n<table><tr><th class=\"l\">task</th>"
         "<th class=\"l\">metric</th><th class=\"l\">verdict</th><th class=\"l\">qualifier</th>"
         "<th>η [95% interval]</th><th>gain [95% interval]</th><th>share</th>"
-        "<th class=\"l\">η per size</th><th>shared η p</th><th class=\"l\">seed spread</th>"
-        "<th>verdict kept</th><th>η kept</th></tr>\n";
+        "<th class=\"l\">η per size</th><th>shared η p</th><th>η trend per doubling</th>"
+        "<th class=\"l\">seed spread</th><th>verdict kept</th><th>η kept</th></tr>\n";
     for (size_t i : primary) {
         const SeriesResult &r = results[i];
         bool no_gain = r.verdict == "never_above_chance";
         html += fmt::format(
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td>{}<td class=\"l\">{}</td>"
-            "<td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td>"
             "<td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n",
             html_escape(r.task), html_escape(r.metric), verdict_cell(r),
             r.sizes.qualifier.empty() ? "–" : html_escape(r.sizes.qualifier), eta_threshold(r),
             gain_cell(r), no_gain ? "–" : percent(r.gain.share),
             r.threshold ? per_size_eta(r.sizes) : "–", r.threshold ? g3(r.sizes.p) : "–",
-            seed_spread_cell(r.seed_spread), verdict_kept(r.stability),
+            r.threshold ? trend_cell(r.sizes) : "–", seed_spread_cell(r.seed_spread),
+            verdict_kept(r.stability),
             r.stability.refits > 0 ? percent(r.stability.eta_kept) : "–");
     }
     html +=
@@ -138,7 +146,10 @@ std::string table_primary(const std::vector<SeriesResult> &results,
         "lowest loss; share: that gain as a share of the distance from the plateau to a perfect "
         "score. η per size: each size's own η, for the sizes with enough points below the overall "
         "η; * marks the sizes that rise significantly on their own. Shared η p: the test of one η "
-        "for those sizes against one per size. Both only where the series has a threshold (not "
+        "for those sizes against one per size. η trend: the slope of the sizes' onsets against "
+        "log2 of their parameters, in nats of loss per doubling (> 0: larger sizes leave chance "
+        "at higher losses), with its 95% profile interval and the 1-df test of it against one η; "
+        "with three or more sizes. All three only where the series has a threshold (not "
         "for smooth, marginal or never-above-chance series). Seed spread: at matched loss, the "
         "standard "
         "deviation between replicate seeds of one size and budget beside that between sizes. "

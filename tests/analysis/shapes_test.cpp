@@ -4,7 +4,8 @@
 // at several onsets and 100 or 400 examples per point. η's 95% interval must cover the onset in at
 // least 90% of seeds for every shape, with a median error of at most 0.05 nats; smooth and flat
 // tasks must not be called emergent; a rise in one size must not be called emergent; thresholds
-// that differ by size must be found. The default suite runs a few seeds per case, the long one
+// that differ by size must be found, and a steady drift of η with size by the trend test of η
+// against log size. The default suite runs a few seeds per case, the long one
 // (ctest -L long) twenty.
 #include <gtest/gtest.h>
 
@@ -35,26 +36,33 @@ struct Design {
     double lo = 1e9, hi = 0;
 };
 
-const Design &design() {
-    static const Design d = [] {
-        Design x;
-        const double sizes[] = {1, 2.2, 5, 11, 25}, budgets[] = {10, 30, 90};
-        int32_t run = 0;
-        for (int s = 0; s < 5; ++s)
-            for (double b : budgets) {
-                for (int c = 0; c < 14; ++c) {
-                    double seen = b * sizes[s] * (0.1 + 0.9 * c / 13.0);
-                    double L = 2.0 + 0.5 * std::pow(sizes[s], -0.35) + 1.0 * std::pow(seen, -0.3);
-                    x.loss.push_back(L);
-                    x.run.push_back(run);
-                    x.size.push_back(s);
-                    x.lo = std::min(x.lo, L), x.hi = std::max(x.hi, L);
-                }
-                ++run;
+const double kSizes[] = {1, 2.2, 5, 11, 25};
+
+// `same_budgets`: every size trains on the same three budgets (paper-small's design), so that
+// all sizes see the same high losses early on; otherwise the budgets grow with size, as
+// compute-optimal ones do, and the largest sizes start below the smallest ones' onsets.
+Design make_design(bool same_budgets) {
+    Design x;
+    const double budgets[] = {10, 30, 90};
+    int32_t run = 0;
+    for (int s = 0; s < 5; ++s)
+        for (double b : budgets) {
+            for (int c = 0; c < 14; ++c) {
+                double seen = b * (same_budgets ? 1.0 : kSizes[s]) * (0.1 + 0.9 * c / 13.0);
+                double L = 2.0 + 0.5 * std::pow(kSizes[s], -0.35) + 1.0 * std::pow(seen, -0.3);
+                x.loss.push_back(L);
+                x.run.push_back(run);
+                x.size.push_back(s);
+                x.lo = std::min(x.lo, L), x.hi = std::max(x.hi, L);
             }
-        return x;
-    }();
-    return d;
+            ++run;
+        }
+    return x;
+}
+
+const Design &design(bool same_budgets = false) {
+    static const Design grown = make_design(false), same = make_design(true);
+    return same_budgets ? same : grown;
 }
 
 // value(L, size) of a planted task; the plateau is 0.25 (four choices).
@@ -62,8 +70,8 @@ using Truth = std::function<double(double, int)>;
 
 // `run_sd`: each run's scores sit this much (SD) above or below the truth at every checkpoint, as
 // seeds do (seeds-small: about 0.1 at matched loss).
-CurveData draw(const Truth &truth, int64_t n, uint64_t seed, double run_sd = 0) {
-    const Design &x = design();
+CurveData draw(const Truth &truth, int64_t n, uint64_t seed, double run_sd = 0,
+               const Design &x = design()) {
     Rng rng(seed);
     std::vector<double> offset(static_cast<size_t>(x.run.back()) + 1, 0.0);
     for (double &o : offset) o = run_sd * rng.normal();
@@ -210,20 +218,25 @@ TEST(Shapes, LongEtaCoversOnsetsOfShapesOutsideTheFamilies) {
 // Counts the verdicts (and qualifiers) of `seeds` draws of a planted task.
 struct Verdicts {
     int emergent = 0, size_dependent = 0, smooth = 0, cases = 0;
+    // Of the emergent draws: the trend of η with log2 size significant at 1%, rising with size
+    // at 1%, and its interval covering `slope` (verdicts_of's argument).
+    int trend = 0, trend_up = 0, trend_covers = 0;
 };
 
-Verdicts verdicts_of(const Truth &truth, int64_t n, int seeds, uint64_t base, double run_sd = 0) {
+Verdicts verdicts_of(const Truth &truth, int64_t n, int seeds, uint64_t base, double run_sd = 0,
+                     double slope = 0, const Design &x = design()) {
     Verdicts v;
     std::mutex mu;
     parallel_set_threads(parallel_default_threads());
     parallel_for(seeds, [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k) {
             uint64_t seed = base + 97 * static_cast<uint64_t>(k);
-            ThresholdResult r = threshold_analyze(draw(truth, n, seed, run_sd), options(seed));
+            ThresholdResult r = threshold_analyze(draw(truth, n, seed, run_sd, x), options(seed));
             std::lock_guard<std::mutex> lock(mu);
             if (std::getenv("EM_SHAPES_DEBUG")) {  // every estimate, to see why a case misses
-                std::printf("%s eta %.3f LR %.2f df %ld p %.3g:", r.verdict.c_str(), r.eta,
-                            r.shared_lr, (long)r.shared_df, r.shared_p);
+                std::printf("%s eta %.3f LR %.2f df %ld p %.3g trend %.3f [%.3f, %.3f] p %.3g:",
+                            r.verdict.c_str(), r.eta, r.shared_lr, (long)r.shared_df, r.shared_p,
+                            r.trend_slope, r.trend_ci_low, r.trend_ci_high, r.trend_p);
                 for (const auto &e : r.sizes)
                     std::printf(" [%.3f lo %.3f %s%s]", e.eta, e.loss_lo, e.reaches ? "R" : "",
                                 e.rises ? "+" : "");
@@ -233,6 +246,11 @@ Verdicts verdicts_of(const Truth &truth, int64_t n, int seeds, uint64_t base, do
             v.emergent += r.verdict == "emergent";
             v.smooth += r.verdict == "smooth";
             v.size_dependent += r.verdict == "emergent" && r.qualifier == "size_dependent";
+            if (r.verdict == "emergent" && std::isfinite(r.trend_p)) {
+                v.trend += r.trend_p < 0.01;
+                v.trend_up += r.trend_p < 0.01 && r.trend_slope > 0;
+                v.trend_covers += r.trend_ci_low <= slope && slope <= r.trend_ci_high;
+            }
         }
     });
     return v;
@@ -349,6 +367,41 @@ TEST(Shapes, ThresholdsThatDifferBySizeAreFound) {
     EXPECT_GE(com.emergent, static_cast<int>(std::ceil(0.8 * com.cases)));
     // The test's level is 1%: a common threshold is rarely called size-dependent.
     EXPECT_LE(com.size_dependent, std::max(1, static_cast<int>(0.1 * com.cases)));
+}
+
+// η planted on a line in log2 size: `slope` nats of loss per doubling (> 0: the larger sizes
+// leave chance first), about 3.05 at the middle size. Every size trains on the same budgets, so
+// that all five see the onsets (losses 2.76-3.16 are common to all).
+Truth drifting(double slope) {
+    return [slope](double L, int size) {
+        double eta = 3.05 + slope * std::log2(kSizes[size] / kSizes[2]);
+        return 0.25 + (L < eta ? 0.6 * std::tanh(3 * (eta - L)) : 0.0);
+    };
+}
+
+// A steady drift of η with size is what the (sizes - 1)-df test of one η against one per size
+// is weakest against; the 1-df trend must find it at least as often, its interval must cover
+// the planted slope, and with no drift it must rarely reject and its interval cover 0.
+TEST(Shapes, ADriftOfEtaWithSizeIsFoundByTheTrend) {
+    const Design &x = design(true);
+    const int seeds = seeds_for_test(6, 40);
+    Verdicts none = verdicts_of(drifting(0), 400, seeds, 79, 0, 0, x);
+    std::printf(
+        "no drift: emergent %d, size_dependent %d, trend %d, its interval covers 0 in %d of %d\n",
+        none.emergent, none.size_dependent, none.trend, none.trend_covers, none.cases);
+    EXPECT_GE(none.emergent, static_cast<int>(std::ceil(0.8 * none.cases)));
+    EXPECT_LE(none.trend, std::max(1, static_cast<int>(0.1 * none.cases)));
+    EXPECT_GE(none.trend_covers, static_cast<int>(std::ceil(0.8 * none.emergent)));
+    for (double slope : {0.03, 0.06}) {
+        Verdicts v = verdicts_of(drifting(slope), 400, seeds,
+                                 83 + static_cast<uint64_t>(100 * slope), 0, slope, x);
+        std::printf(
+            "drift of %.2f nats per doubling: emergent %d, size_dependent %d, trend up %d, its "
+            "interval covers it in %d of %d\n",
+            slope, v.emergent, v.size_dependent, v.trend_up, v.trend_covers, v.cases);
+        EXPECT_GE(v.trend_up, v.size_dependent);
+        EXPECT_GE(v.trend_covers, static_cast<int>(std::ceil(0.8 * v.emergent)));
+    }
 }
 
 // A real two-size study (a quick-study trial, wsd-branch, 300 cloze facts per checkpoint): per size

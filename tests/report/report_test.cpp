@@ -193,6 +193,8 @@ TEST(Report, OpensWithOnePanelPerTaskThenThePrimaryVerdicts) {
     late.threshold = ThresholdLoss{3.7, 3.6, 3.8};
     late.sizes.qualifier = "common";
     late.sizes.p = 0.42;
+    late.sizes.trend_slope = -0.1234, late.sizes.trend_ci_low = -0.21;
+    late.sizes.trend_ci_high = -0.03, late.sizes.trend_p = 0.0071;
     late.sizes.per_size = {{1.1e5, 40, 2.4, 2.61, 30, 1e-5, true, true},
                            {2.2e5, 40, 2.5, 2.7, 3, 0.2, true, false},
                            {4.4e5, 40, 3.9, 3.5, 0, 1, false, false}};
@@ -252,7 +254,7 @@ TEST(Report, OpensWithOnePanelPerTaskThenThePrimaryVerdicts) {
     // The verdict table: one row per task with the new columns.
     std::string verdicts = section(body, "primary-verdicts");
     for (const char *col : {"qualifier", "gain [95% interval]", "share", "η per size", "shared η p",
-                            "seed spread", "verdict kept", "η kept"})
+                            "η trend per doubling", "seed spread", "verdict kept", "η kept"})
         EXPECT_NE(verdicts.find(std::string(col) + "</th>"), std::string::npos) << col;
     EXPECT_EQ(count(verdicts, "<tr>"), 1u + 2u);  // header + one per task
     EXPECT_EQ(verdicts.find("brier_score"), std::string::npos);
@@ -263,6 +265,8 @@ TEST(Report, OpensWithOnePanelPerTaskThenThePrimaryVerdicts) {
     EXPECT_NE(late_row.find("3.7 [3.6, 3.8]"), std::string::npos) << late_row;
     EXPECT_NE(late_row.find("n=1.1e5: 2.61*, n=2.2e5: 2.7</td>"), std::string::npos) << late_row;
     EXPECT_NE(late_row.find("<td>0.42</td>"), std::string::npos) << late_row;
+    EXPECT_NE(late_row.find("<td>-0.12 [-0.21, -0.03], p 0.0071</td>"), std::string::npos)
+        << late_row;
     EXPECT_NE(late_row.find("no replicates"), std::string::npos) << late_row;
     EXPECT_NE(late_row.find("<td>50%</td><td>67%</td>"), std::string::npos) << late_row;
     std::string early_row = verdicts.substr(verdicts.find("<td class=\"l\">early</td>"));
